@@ -1,0 +1,65 @@
+"""Persona fixtures used across the suite: the commissioner of site A, the
+commissioner of site B, a programme reviewer, a site viewer and anonymous."""
+
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from mapping.models import Grouping
+from sites.models import Role, Site
+from tests.factories import MembershipFactory, SiteFactory, UserFactory
+
+
+@pytest.fixture
+def site_a(db: Any) -> Site:
+    return SiteFactory(name="Northbridge", slug="northbridge", region="North West")
+
+
+@pytest.fixture
+def site_b(db: Any) -> Site:
+    return SiteFactory(name="Eastmere", slug="eastmere", region="East of England")
+
+
+@pytest.fixture
+def commissioner_a(site_a: Site) -> User:
+    user = UserFactory(username="commissioner-a")
+    MembershipFactory(user=user, site=site_a, role=Role.COMMISSIONER)
+    return user
+
+
+@pytest.fixture
+def commissioner_b(site_b: Site) -> User:
+    user = UserFactory(username="commissioner-b")
+    MembershipFactory(user=user, site=site_b, role=Role.COMMISSIONER)
+    return user
+
+
+@pytest.fixture
+def viewer_a(site_a: Site) -> User:
+    user = UserFactory(username="viewer-a")
+    MembershipFactory(user=user, site=site_a, role=Role.VIEWER)
+    return user
+
+
+@pytest.fixture
+def reviewer(db: Any) -> User:
+    return UserFactory(username="reviewer", is_programme_reviewer=True)
+
+
+def _client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def client_for() -> Any:
+    return _client_for
+
+
+@pytest.fixture
+def groupings(db: Any) -> dict[str, Grouping]:
+    return {g.code: g for g in Grouping.objects.order_by("order")}

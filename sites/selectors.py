@@ -1,0 +1,64 @@
+"""The one way into a site's data: every view, form and API endpoint asks here.
+
+A site the user may not see does not exist for them (404), so no response ever
+confirms that another site's object exists.
+"""
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.models import User
+
+from .models import Membership, Role, Site
+
+
+def _reads_every_site(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and (user.is_superuser or getattr(user, "is_programme_reviewer", False)))
+
+
+def sites_visible_to(*, user: User | AnonymousUser) -> QuerySet[Site]:
+    if not user.is_authenticated:
+        return Site.objects.none()
+    if _reads_every_site(user):
+        return Site.objects.all()
+    return Site.objects.filter(memberships__user=user).distinct()
+
+
+def sites_editable_by(*, user: User | AnonymousUser) -> QuerySet[Site]:
+    """Sites whose register the user may change: commissioners only (and superusers)."""
+    if not user.is_authenticated:
+        return Site.objects.none()
+    if user.is_superuser:
+        return Site.objects.all()
+    return Site.objects.filter(memberships__user=user, memberships__role=Role.COMMISSIONER).distinct()
+
+
+def site_get_for_user(*, user: User | AnonymousUser, slug: str) -> Site:
+    """The site with this slug if the user may see it, else Http404."""
+    try:
+        return sites_visible_to(user=user).get(slug=slug)
+    except Site.DoesNotExist:
+        raise Http404("No such site") from None
+
+
+def user_can_edit_site(*, user: User | AnonymousUser, site: Site) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    return Membership.objects.filter(user=user, site=site, role=Role.COMMISSIONER).exists()
+
+
+def user_role_label(*, user: User | AnonymousUser, site: Site) -> str:
+    """How the user relates to the site, for the page header."""
+    if not user.is_authenticated:
+        return ""
+    membership = Membership.objects.filter(user=user, site=site).first()
+    if membership is not None:
+        return membership.get_role_display()
+    if user.is_superuser:
+        return "Administrator"
+    if getattr(user, "is_programme_reviewer", False):
+        return "Programme reviewer"
+    return ""

@@ -1,0 +1,16 @@
+"""Settings for the test suite: PostgreSQL and Redis from the environment."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-key-not-for-real-data-5b1e8d24c7a9")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/thrive_mapper")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+from .base import *  # noqa: F403
+
+# A fast hasher keeps sign-in fixtures cheap; it is never used outside tests.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
