@@ -8,8 +8,10 @@ from django.test import Client
 
 from accounts.models import User
 from mapping.models import Grouping
+from mapping.reference_data import seed_current
 from sites.models import Role, Site
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
+
 
 
 @pytest.fixture
@@ -58,6 +60,15 @@ def _client_for(user: User | None) -> Client:
 @pytest.fixture
 def client_for() -> Any:
     return _client_for
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request: pytest.FixtureRequest) -> None:
+    """Transactional tests (live server, real worker) flush the database after each
+    test, taking the migration-seeded groupings with it; put them back."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        seed_current()
 
 
 @pytest.fixture

@@ -45,6 +45,11 @@ class ServiceFilter(django_filters.FilterSet):
         model = Service
         fields = ["q", "grouping", "sector", "age", "status", "stale"]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("sector", "status", "ordering"):
+            self.form.fields[name].widget.attrs["class"] = "govuk-select"
+
     def filter_search(self, queryset: QuerySet[Service], name: str, value: str) -> QuerySet[Service]:
         value = value.strip()
         if not value:
@@ -68,6 +73,6 @@ class ServiceFilter(django_filters.FilterSet):
     def qs(self) -> QuerySet[Service]:
         # Filtering through offers can repeat a service; order by name as a stable default.
         queryset = super().qs.distinct()
-        if not self.form.cleaned_data.get("ordering"):
+        if not getattr(self.form, "cleaned_data", {}).get("ordering"):
             queryset = queryset.order_by("name", "pk")
         return queryset

@@ -11,7 +11,20 @@ from .models import MAX_AGE, Grouping, Organisation, Sector, Service
 from .selectors import areas_for_site, organisations_for_site
 
 
+def website_field() -> forms.URLField:
+    return forms.URLField(
+        label="Website",
+        required=False,
+        assume_scheme="https",
+        widget=forms.TextInput(attrs={"inputmode": "url", "spellcheck": "false", "autocomplete": "url"}),
+        help_text="Optional. For example https://www.example.org",
+        error_messages={"invalid": "Enter a web address in the correct format, like https://www.example.org"},
+    )
+
+
 class OrganisationForm(forms.ModelForm[Organisation]):
+    website = website_field()
+
     class Meta:
         model = Organisation
         fields = ["name", "sector", "website"]
@@ -37,6 +50,7 @@ class ServiceForm(forms.ModelForm[Service]):
     """Register or edit a service. Choices are limited to the site's own
     organisations and areas; the service layer checks the same rule again."""
 
+    website = website_field()
     mark_checked = forms.BooleanField(
         required=False,
         label="I have checked this record is correct today",
@@ -67,6 +81,12 @@ class ServiceForm(forms.ModelForm[Service]):
             "referral_routes": forms.CheckboxSelectMultiple,
             "areas": forms.CheckboxSelectMultiple,
             "description": forms.Textarea(attrs={"rows": 4}),
+            # GOV.UK advises text inputs with a numeric keyboard rather than number inputs.
+            "min_age": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "max_age": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "annual_capacity": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "typical_wait_weeks": forms.TextInput(attrs={"inputmode": "numeric"}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
         labels = {
             "annual_capacity": "Annual capacity",
@@ -124,7 +144,9 @@ class ServiceForm(forms.ModelForm[Service]):
         self.fields["sector"].choices = [("", "Choose a sector"), *Sector.choices]  # type: ignore[attr-defined]
         for name in ("min_age", "max_age"):
             self.fields[name].validators += [MinValueValidator(0), MaxValueValidator(MAX_AGE)]
-            self.fields[name].widget.attrs.update(min=0, max=MAX_AGE)
+        has_areas = self.fields["areas"].queryset.exists()  # type: ignore[attr-defined]
+        if not has_areas:
+            del self.fields["areas"]
         is_new = self.instance.pk is None
         if is_new:
             del self.fields["mark_checked"]
@@ -153,7 +175,7 @@ class ServiceForm(forms.ModelForm[Service]):
             Fieldset(
                 Field.checkboxes("delivery_settings", small=True),
                 Field.checkboxes("referral_routes", small=True),
-                Field.checkboxes("areas", small=True),
+                *([Field.checkboxes("areas", small=True)] if has_areas else []),
                 legend="Access",
                 legend_size=Size.MEDIUM,
             ),
@@ -173,6 +195,15 @@ class ServiceForm(forms.ModelForm[Service]):
             *([] if is_new else [Field.checkbox("mark_checked")]),
             Submit("submit", "Register service" if is_new else "Save changes"),
         )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        min_age, max_age = cleaned.get("min_age"), cleaned.get("max_age")
+        if min_age is not None and max_age is not None and min_age > max_age:
+            # Attached to the field (rather than left to the model's check constraint,
+            # which reports against the whole form) so the message sits by the input.
+            self.add_error("max_age", "Maximum age must be the same as or more than the minimum age")
+        return cleaned
 
 
 class OfferForm(forms.Form):
@@ -205,6 +236,9 @@ class ServiceOffersForm(forms.Form):
     def __init__(self, *args: Any, groupings: list[Grouping], initial_offers: dict[int, Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.groupings = groupings
+        # Rendered by hand in the template; the helper gives the error summary its settings.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
         for grouping in groupings:
             offer = initial_offers.get(grouping.pk)
             prefix = grouping.code

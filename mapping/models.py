@@ -164,7 +164,9 @@ class Service(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(min_age__lte=models.F("max_age")), name="service_min_age_not_above_max"
+                condition=models.Q(min_age__lte=models.F("max_age")),
+                name="service_min_age_not_above_max",
+                violation_error_message="Maximum age must be the same as or more than the minimum age",
             ),
         ]
         indexes = [

@@ -3,9 +3,11 @@ through sites.selectors, so everything here is scoped to that site."""
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -65,18 +67,22 @@ def service_is_stale(*, service: Service, today: date | None = None) -> bool:
     return service.last_checked_on is None or service.last_checked_on < stale_cutoff(today=today)
 
 
-def service_history(*, service: Service) -> list[dict[str, object]]:
+def service_history(*, service: Service) -> list[dict[str, Any]]:
     """Every recorded change to the service and its offers, newest first, with the
-    fields that changed, who changed them and whether through a page or the API."""
-    entries: list[dict[str, object]] = []
-    service_records = list(service.history.select_related("history_user").order_by("history_date"))
+    fields that changed (as a reader would name their values), who changed them and
+    whether through a page or the API."""
+    entries: list[dict[str, Any]] = []
     previous = None
-    for record in service_records:
+    for record in service.history.select_related("history_user").order_by("history_date", "history_id"):
         changes = []
         if previous is not None:
-            delta = record.diff_against(previous)
+            delta = record.diff_against(previous, excluded_fields=["updated_at"])
             changes = [
-                {"field": _field_label(Service, change.field), "old": change.old, "new": change.new}
+                {
+                    "field": _field_label(change.field),
+                    "old": _display_value(change.field, change.old),
+                    "new": _display_value(change.field, change.new),
+                }
                 for change in delta.changes
             ]
         entries.append(
@@ -84,43 +90,75 @@ def service_history(*, service: Service) -> list[dict[str, object]]:
                 "when": record.history_date,
                 "who": record.history_user,
                 "source": record.history_change_reason or "",
-                "what": "Service created" if record.history_type == "+" else _service_action(record),
+                "what": _service_action(record.history_type, changes),
                 "changes": changes,
             }
         )
         previous = record
     offer_records = Offer.history.filter(service_id=service.pk).select_related("history_user", "grouping")
-    for record in offer_records.order_by("history_date"):
-        verb = {"+": "Mapped to", "~": "Changed offer in", "-": "Removed from"}[record.history_type]
+    for offer_record in offer_records.order_by("history_date", "history_id"):
+        verb = {"+": "Mapped to", "~": "Changed offer in", "-": "Removed from"}[offer_record.history_type]
         entries.append(
             {
-                "when": record.history_date,
-                "who": record.history_user,
-                "source": record.history_change_reason or "",
-                "what": f"{verb} {record.grouping.label}",
-                "changes": [
-                    {"field": "Share of capacity", "old": None, "new": f"{record.capacity_share}%"},
-                    {"field": "Offer", "old": None, "new": record.description},
-                ]
-                if record.history_type != "-"
-                else [],
+                "when": offer_record.history_date,
+                "who": offer_record.history_user,
+                "source": offer_record.history_change_reason or "",
+                "what": f"{verb} {offer_record.grouping.label}",
+                "changes": []
+                if offer_record.history_type == "-"
+                else [
+                    {"field": "Share of capacity", "old": None, "new": f"{offer_record.capacity_share}%"},
+                    {"field": "Offer", "old": None, "new": offer_record.description},
+                ],
             }
         )
-    entries.sort(key=lambda entry: entry["when"], reverse=True)  # type: ignore[arg-type, return-value]
+    entries.sort(key=lambda entry: entry["when"], reverse=True)
     return entries
 
 
-def _service_action(record: object) -> str:
-    if getattr(record, "history_type", "") == "-":
+def _service_action(history_type: str, changes: list[dict[str, Any]]) -> str:
+    if history_type == "+":
+        return "Service registered"
+    if history_type == "-":
         return "Service deleted"
+    fields = {change["field"] for change in changes}
+    if fields == {"Archived at"}:
+        return "Service archived" if changes[0]["new"] else "Service restored"
+    if fields <= {"Last checked", "Last checked by"} and fields:
+        return "Record checked"
     return "Service updated"
 
 
-def _field_label(model: type[Service], name: str) -> str:
+def _field_label(name: str) -> str:
     try:
-        return str(model._meta.get_field(name).verbose_name).capitalize()
-    except Exception:  # noqa: BLE001 - history may hold fields since removed
+        return str(Service._meta.get_field(name).verbose_name).capitalize()
+    except FieldDoesNotExist:
         return name
+
+
+def _display_value(name: str, value: Any) -> Any:
+    """Names instead of ids for relations and labels instead of codes for choices."""
+    try:
+        model_field = Service._meta.get_field(name)
+    except FieldDoesNotExist:
+        return value
+    if value in (None, "", []):
+        return None
+    related = model_field.related_model
+    if model_field.many_to_many and related is not None:
+        key = related._meta.model_name
+        ids = [row[key] for row in value]
+        names = related._default_manager.in_bulk(ids)
+        return ", ".join(sorted(str(names[i]) for i in ids if i in names))
+    if model_field.is_relation and related is not None:
+        obj = related._default_manager.filter(pk=value).first()
+        return str(obj) if obj else value
+    choices = dict(getattr(model_field, "choices", None) or [])
+    if choices:
+        return choices.get(value, value)
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
+    return value
 
 
 @dataclass

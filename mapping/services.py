@@ -80,7 +80,7 @@ def _validate_service(service: Service, m2m: Mapping[str, Iterable[Any]]) -> Non
     if service.organisation_id is not None and service.organisation.site_id != service.site_id:
         errors["organisation"] = "Choose an organisation from this site's register."
     if service.min_age is not None and service.max_age is not None and service.min_age > service.max_age:
-        errors["max_age"] = "Maximum age must be the same as or more than the minimum age."
+        errors["max_age"] = "Maximum age must be the same as or more than the minimum age"
     for area in m2m.get("areas", []):
         if area.site_id != service.site_id:
             errors["areas"] = "Choose areas that belong to this site."

@@ -317,7 +317,8 @@ class MatrixCellView(SiteScopedMixin, View):
                 return self._render(request, service, grouping, form=form)
         service = service_get(site=self.site, public_id=kwargs["public_id"], include_archived=False)
         if request.htmx:  # type: ignore[attr-defined]
-            return self._render(request, service, grouping, saved=True)
+            total_share = sum(o.capacity_share for o in service.offers.all())
+            return self._render(request, service, grouping, saved=True, total_share=total_share, oob=True)
         messages.success(request, f"The mapping of {service.name} to {grouping.label} has been saved.")
         return redirect(reverse("mapping:matrix", kwargs={"site_slug": self.site.slug}) + f"#row-{service.public_id}")
 

@@ -5,6 +5,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.views.generic import ListView, TemplateView
 
+from mapping.charts import overview_chart
 from mapping.selectors import site_overview
 
 from .models import Site
@@ -61,5 +62,6 @@ class SiteOverviewView(SiteScopedMixin, TemplateView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context["overview"] = site_overview(site=self.site)
+        overview = site_overview(site=self.site)
+        context.update(overview=overview, chart=overview_chart(overview))
         return context

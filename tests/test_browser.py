@@ -1,0 +1,128 @@
+"""Browser journeys in Debian's Chromium, and an axe-core check of every page."""
+
+from typing import Any
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from accounts.models import User
+from mapping.models import Service
+from sites.models import Site
+from tests.browser import serious_accessibility_violations, screenshot, sign_in
+from tests.factories import PASSWORD, OfferFactory, OrganisationFactory, ServiceFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_commissioner_registers_maps_and_sees_a_service_on_the_overview(
+    page: Page, live_server: Any, commissioner_a: User, site_a: Site, groupings: dict[str, Any]
+) -> None:
+    OrganisationFactory(site=site_a, name="Northbridge Youth Trust", sector="voluntary")
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    expect(page.get_by_role("heading", name="Your sites")).to_be_visible()
+
+    page.get_by_role("link", name="Northbridge").click()
+    page.get_by_role("link", name="Services").click()
+    page.get_by_role("link", name="Register a service").click()
+
+    page.get_by_label("Name", exact=True).fill("Youth Wellbeing Drop-in")
+    page.get_by_label("Organisation").select_option(label="Northbridge Youth Trust")
+    page.get_by_label("Sector").select_option(label="Voluntary and community")
+    page.get_by_label("Minimum age").fill("11")
+    page.get_by_label("Maximum age").fill("9")
+    page.get_by_label("Self-referral").check()
+    page.get_by_label("Annual capacity").fill("300")
+    page.get_by_role("button", name="Register service").click()
+
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Maximum age must be the same as or more than the minimum age")
+    summary.get_by_role("link", name="Maximum age must be").click()
+    expect(page.get_by_label("Maximum age")).to_be_focused()
+    page.get_by_label("Maximum age").fill("18")
+    page.get_by_role("button", name="Register service").click()
+
+    expect(page.get_by_role("heading", name="Map the service to THRIVE groupings")).to_be_visible()
+    page.get_by_label("The service offers Getting Advice and Signposting").check()
+    page.locator("#id_getting-advice-capacity_share").fill("40")
+    page.locator("#id_getting-advice-description").fill("Drop-in advice sessions")
+    page.get_by_label("The service offers Getting Help").check()
+    page.locator("#id_getting-help-capacity_share").fill("60")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.get_by_text("The THRIVE mapping of Youth Wellbeing Drop-in has been saved")).to_be_visible()
+
+    page.get_by_role("link", name="Northbridge").first.click()
+    chart = page.locator("svg.app-overview-chart")
+    expect(chart).to_contain_text("120 a year · 1 service")
+    expect(chart).to_contain_text("180 a year · 1 service")
+    screenshot(page, "journey-overview")
+
+
+def test_matrix_cell_is_edited_in_place_with_the_keyboard(
+    page: Page, live_server: Any, commissioner_a: User, site_a: Site, groupings: dict[str, Any]
+) -> None:
+    service = ServiceFactory(site=site_a, name="School Nursing")
+    OfferFactory(service=service, grouping=groupings["getting-help"], capacity_share=50)
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    page.goto(live_server.url + reverse("mapping:matrix", kwargs={"site_slug": site_a.slug}))
+
+    page.get_by_role("link", name="Add School Nursing in Thriving").focus()
+    page.keyboard.press("Enter")
+    share = page.get_by_label("Share (%) of School Nursing in Thriving")
+    expect(share).to_be_focused()
+    share.fill("70")
+    page.keyboard.press("Enter")
+    expect(page.locator(".app-matrix__form .govuk-error-message")).to_contain_text("would add up to 120%")
+    share = page.get_by_label("Share (%) of School Nursing in Thriving")
+    share.fill("30")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("link", name="Edit School Nursing in Thriving")).to_be_focused()
+    expect(page.locator(f"#total-{service.public_id}")).to_have_text("80%")
+    assert service.offers.get(grouping__code="thriving").capacity_share == 30
+    assert page.url.endswith(reverse("mapping:matrix", kwargs={"site_slug": site_a.slug}))
+
+
+def test_every_page_passes_axe_with_no_serious_or_critical_violations(
+    page: Page, live_server: Any, commissioner_a: User, site_a: Site, groupings: dict[str, Any]
+) -> None:
+    service: Service = ServiceFactory(site=site_a, name="CAMHS Getting More Help")
+    OfferFactory(service=service, grouping=groupings["getting-more-help"], capacity_share=80)
+    ServiceFactory(site=site_a, name="Unmapped Youth Club")
+    slug = {"site_slug": site_a.slug}
+    one = {**slug, "public_id": service.public_id}
+    pages = {
+        "home": reverse("home"),
+        "overview": reverse("sites:overview", kwargs=slug),
+        "service-list": reverse("mapping:service-list", kwargs=slug),
+        "service-detail": reverse("mapping:service-detail", kwargs=one),
+        "service-create": reverse("mapping:service-create", kwargs=slug),
+        "service-edit": reverse("mapping:service-edit", kwargs=one),
+        "service-offers": reverse("mapping:service-offers", kwargs=one),
+        "service-archive": reverse("mapping:service-archive", kwargs=one),
+        "matrix": reverse("mapping:matrix", kwargs=slug),
+        "matrix-cell": reverse("mapping:matrix-cell", kwargs={**one, "grouping_code": "thriving"}),
+        "organisation-list": reverse("mapping:organisation-list", kwargs=slug),
+        "organisation-create": reverse("mapping:organisation-create", kwargs=slug),
+        "api-docs": reverse("swagger-ui"),
+    }
+    page.goto(live_server.url + reverse("login"))
+    problems = {"login": serious_accessibility_violations(page)}
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    for name, path in pages.items():
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("networkidle")
+        problems[name] = serious_accessibility_violations(page)
+        screenshot(page, f"page-{name}")
+
+    # Pages in their error and in-place editing states too.
+    page.goto(live_server.url + pages["service-create"])
+    page.get_by_role("button", name="Register service").click()
+    problems["service-create-errors"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-create-errors")
+    page.goto(live_server.url + pages["matrix"])
+    page.get_by_role("link", name="Add CAMHS Getting More Help in Thriving").click()
+    expect(page.get_by_label("Share (%) of CAMHS Getting More Help in Thriving")).to_be_visible()
+    problems["matrix-editing"] = serious_accessibility_violations(page)
+    screenshot(page, "page-matrix-editing")
+
+    assert {name: found for name, found in problems.items() if found} == {}
