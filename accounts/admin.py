@@ -15,7 +15,7 @@ class MembershipInline(admin.TabularInline):
 @admin.register(User)
 class ThriveUserAdmin(UserAdmin):
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),
         ("THRIVE Mapper", {"fields": ("is_programme_reviewer",)}),
     )
     list_display = ("username", "email", "first_name", "last_name", "is_programme_reviewer", "is_staff")

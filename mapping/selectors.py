@@ -74,7 +74,7 @@ def service_history(*, service: Service) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     previous = None
     for record in service.history.select_related("history_user").order_by("history_date", "history_id"):
-        changes = []
+        changes: list[dict[str, Any]] = []
         if previous is not None:
             delta = record.diff_against(previous, excluded_fields=["updated_at"])
             changes = [
@@ -131,9 +131,10 @@ def _service_action(history_type: str, changes: list[dict[str, Any]]) -> str:
 
 def _field_label(name: str) -> str:
     try:
-        return str(Service._meta.get_field(name).verbose_name).capitalize()
+        model_field = Service._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    return str(getattr(model_field, "verbose_name", name)).capitalize()
 
 
 def _display_value(name: str, value: Any) -> Any:

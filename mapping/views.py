@@ -111,7 +111,7 @@ class ServiceCreateView(_ServiceFormView):
         try:
             service = services.service_create(
                 site=self.site,
-                user=self.request.user,  # type: ignore[arg-type]
+                user=self.acting_user,
                 source="page",
                 data=form.cleaned_data,
             )
@@ -140,7 +140,7 @@ class ServiceUpdateView(_ServiceFormView):
         try:
             service = services.service_update(
                 service=stored,
-                user=self.request.user,  # type: ignore[arg-type]
+                user=self.acting_user,
                 source="page",
                 data=data,
             )
@@ -177,7 +177,7 @@ class ServiceOffersView(SiteScopedMixin, TemplateView):
                 services.offers_replace(
                     service=service,
                     offers=[services.OfferInput(g, share, text) for g, share, text in form.chosen_offers()],
-                    user=request.user,  # type: ignore[arg-type]
+                    user=self.acting_user,
                     source="page",
                 )
             except ValidationError as error:
@@ -212,7 +212,7 @@ class ServiceArchiveView(_ServiceActionView):
     template_name = "mapping/service_archive.html"
 
     def act(self, service: Service) -> str:
-        services.service_archive(service=service, user=self.request.user, source="page")  # type: ignore[arg-type]
+        services.service_archive(service=service, user=self.acting_user, source="page")
         return f"{service.name} has been archived. It no longer appears in the register or the mapping."
 
 
@@ -220,7 +220,7 @@ class ServiceRestoreView(_ServiceActionView):
     http_method_names = ["post"]
 
     def act(self, service: Service) -> str:
-        services.service_restore(service=service, user=self.request.user, source="page")  # type: ignore[arg-type]
+        services.service_restore(service=service, user=self.acting_user, source="page")
         return f"{service.name} has been restored to the register."
 
 
@@ -228,7 +228,7 @@ class ServiceMarkCheckedView(_ServiceActionView):
     http_method_names = ["post"]
 
     def act(self, service: Service) -> str:
-        services.service_mark_checked(service=service, user=self.request.user, source="page")  # type: ignore[arg-type]
+        services.service_mark_checked(service=service, user=self.acting_user, source="page")
         return f"{service.name} has been marked as checked today."
 
 
@@ -296,9 +296,9 @@ class MatrixCellView(SiteScopedMixin, View):
         if not self.can_edit:
             raise PermissionDenied("Only the site's commissioners can change its mapping.")
         service, grouping = self._load(**kwargs)
-        user = request.user
+        user = self.acting_user
         if "remove" in request.POST:
-            services.offer_remove(service=service, grouping=grouping, user=user, source="page")  # type: ignore[arg-type]
+            services.offer_remove(service=service, grouping=grouping, user=user, source="page")
         else:
             form = OfferForm(request.POST)
             if not form.is_valid():
@@ -307,7 +307,7 @@ class MatrixCellView(SiteScopedMixin, View):
                 services.offer_set(
                     service=service,
                     grouping=grouping,
-                    user=user,  # type: ignore[arg-type]
+                    user=user,
                     source="page",
                     capacity_share=form.cleaned_data["capacity_share"],
                     description=form.cleaned_data["description"],
@@ -350,14 +350,14 @@ class _OrganisationFormView(SiteScopedMixin, FormView[OrganisationForm]):
         return kwargs
 
     def form_valid(self, form: OrganisationForm) -> HttpResponse:
-        user = self.request.user
+        user = self.acting_user
         try:
             if self.organisation is None:
                 organisation = services.organisation_create(
                     site=self.site,
                     user=user,
                     source="page",
-                    **form.cleaned_data,  # type: ignore[arg-type]
+                    **form.cleaned_data,
                 )
             else:
                 stored = organisation_get(site=self.site, public_id=self.organisation.public_id)
@@ -365,7 +365,7 @@ class _OrganisationFormView(SiteScopedMixin, FormView[OrganisationForm]):
                     organisation=stored,
                     user=user,
                     source="page",
-                    data=form.cleaned_data,  # type: ignore[arg-type]
+                    data=form.cleaned_data,
                 )
         except ValidationError as error:
             _add_validation_errors(form, error)

@@ -1,11 +1,18 @@
 from django.contrib import admin
 
+from mapping.models import Area
+
 from .models import Membership, Site, SitePopulation
 
 
 class PopulationInline(admin.TabularInline):
     model = SitePopulation
     extra = 0
+
+
+class AreaInline(admin.TabularInline):
+    model = Area
+    extra = 1
 
 
 class MembershipInline(admin.TabularInline):
@@ -19,7 +26,7 @@ class SiteAdmin(admin.ModelAdmin):
     list_display = ("name", "region", "slug")
     search_fields = ("name", "region")
     prepopulated_fields = {"slug": ("name",)}
-    inlines = [PopulationInline, MembershipInline]
+    inlines = [PopulationInline, AreaInline, MembershipInline]
 
 
 @admin.register(Membership)

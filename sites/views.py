@@ -1,10 +1,11 @@
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.views.generic import ListView, TemplateView
 
+from accounts.models import User
 from mapping.charts import overview_chart
 from mapping.selectors import site_overview
 
@@ -28,7 +29,12 @@ class SiteScopedMixin:
         self.can_edit = user_can_edit_site(user=request.user, site=self.site)
         if self.edit and not self.can_edit:
             raise PermissionDenied("Only the site's commissioners can change its register.")
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc, no-any-return]
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    @property
+    def acting_user(self) -> User:
+        """The signed-in person; LoginRequiredMiddleware turns everyone else away."""
+        return cast(User, self.request.user)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context: dict[str, Any] = super().get_context_data(**kwargs)  # type: ignore[misc]

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from accounts.models import User
 from mapping.models import Service
 from sites.models import Site
-from tests.browser import serious_accessibility_violations, screenshot, sign_in
+from tests.browser import screenshot, serious_accessibility_violations, sign_in
 from tests.factories import PASSWORD, OfferFactory, OrganisationFactory, ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
