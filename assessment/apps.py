@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class AssessmentConfig(AppConfig):
     name = "assessment"
+    verbose_name = "THRIVE Assessment Tool"
