@@ -1,0 +1,184 @@
+"""What the API reads and writes for a site's register and mapping.
+
+Input serializers only parse and type the request body; the rules (an organisation
+or area of another site, ages, shares adding up to more than 100%) are checked in
+services.py, which the API calls with the validated data. Related objects are named
+by opaque identifiers: organisations by public id, groupings, delivery settings and
+referral routes by code, areas by name. Integer keys never leave the database.
+
+Relations to a site's own records (organisation, areas) are looked up only within
+the site in the URL (passed in the serializer context), so naming another site's
+record reads exactly like naming one that does not exist.
+"""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.models import User
+from sites.models import Site
+
+from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Service
+from .selectors import areas_for_site, organisations_for_site, service_is_stale
+
+
+class GroupingSerializer(serializers.ModelSerializer[Grouping]):
+    class Meta:
+        model = Grouping
+        fields = ["code", "label", "short_label", "order", "description"]
+
+
+class DeliverySettingSerializer(serializers.ModelSerializer[DeliverySetting]):
+    class Meta:
+        model = DeliverySetting
+        fields = ["code", "label"]
+
+
+class ReferralRouteSerializer(serializers.ModelSerializer[ReferralRoute]):
+    class Meta:
+        model = ReferralRoute
+        fields = ["code", "label"]
+
+
+class AreaSerializer(serializers.ModelSerializer[Area]):
+    class Meta:
+        model = Area
+        fields = ["name"]
+
+
+class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "sector", "website", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class OrganisationInputSerializer(serializers.ModelSerializer[Organisation]):
+    class Meta:
+        model = Organisation
+        fields = ["name", "sector", "website"]
+
+
+class OfferSerializer(serializers.ModelSerializer[Offer]):
+    grouping: serializers.SlugRelatedField[Grouping] = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = ["grouping", "capacity_share", "description"]
+
+
+class OfferInputSerializer(serializers.Serializer[dict[str, Any]]):
+    capacity_share = serializers.IntegerField(
+        min_value=0, max_value=100, help_text="Share of the service's capacity given to this grouping, in per cent."
+    )
+    description = serializers.CharField(max_length=500, allow_blank=True, default="")
+
+
+class ServiceSerializer(serializers.ModelSerializer[Service]):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True
+    )
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    delivery_settings: serializers.SlugRelatedField[DeliverySetting] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
+    referral_routes: serializers.SlugRelatedField[ReferralRoute] = serializers.SlugRelatedField(
+        slug_field="code", many=True, read_only=True
+    )
+    areas: serializers.SlugRelatedField[Area] = serializers.SlugRelatedField(
+        slug_field="name", many=True, read_only=True
+    )
+    last_checked_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Username of whoever last checked the record."
+    )
+    is_stale = serializers.SerializerMethodField()
+    offers = OfferSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Service
+        fields = [
+            "id",
+            "name",
+            "organisation",
+            "organisation_name",
+            "description",
+            "sector",
+            "delivery_settings",
+            "min_age",
+            "max_age",
+            "referral_routes",
+            "annual_capacity",
+            "typical_wait_weeks",
+            "areas",
+            "status",
+            "website",
+            "contact_email",
+            "contact_phone",
+            "last_checked_on",
+            "last_checked_by",
+            "is_stale",
+            "offers",
+            "archived_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.BooleanField(help_text="Not checked within the last year (or never)."))
+    def get_is_stale(self, service: Service) -> bool:
+        return service_is_stale(service=service)
+
+
+class ServiceInputSerializer(serializers.ModelSerializer[Service]):
+    organisation = serializers.SlugRelatedField(
+        slug_field="public_id",
+        queryset=Organisation.objects.none(),
+        help_text="The id of an organisation in this site's register.",
+        error_messages={"does_not_exist": "Choose an organisation from this site's register."},
+    )
+    delivery_settings = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, queryset=DeliverySetting.objects.all()
+    )
+    referral_routes = serializers.SlugRelatedField(
+        slug_field="code", many=True, required=False, queryset=ReferralRoute.objects.all()
+    )
+    areas = serializers.SlugRelatedField(
+        slug_field="name",
+        many=True,
+        required=False,
+        queryset=Area.objects.none(),
+        help_text="Names of areas of this site.",
+        error_messages={"does_not_exist": "Choose areas that belong to this site."},
+    )
+
+    class Meta:
+        model = Service
+        fields = [
+            "organisation",
+            "name",
+            "description",
+            "sector",
+            "delivery_settings",
+            "min_age",
+            "max_age",
+            "referral_routes",
+            "annual_capacity",
+            "typical_wait_weeks",
+            "areas",
+            "status",
+            "website",
+            "contact_email",
+            "contact_phone",
+            "last_checked_on",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        site: Site | None = self.context.get("site")
+        if site is not None:
+            self.fields["organisation"].queryset = organisations_for_site(site=site)  # type: ignore[attr-defined]
+            self.fields["areas"].child_relation.queryset = areas_for_site(site=site)  # type: ignore[attr-defined]
