@@ -55,7 +55,7 @@ def round_items_with_scores(*, round_: Round, part_code: str | None = None) -> l
             "ratings", queryset=Rating.objects.filter(round=round_).order_by("participant"), to_attr="round_ratings"
         ),
     )
-    result = list(items)
+    result: list[Item] = list(items)
     for item in result:
         item.agreed = item.round_agreed[0] if item.round_agreed else None  # type: ignore[attr-defined]
     return result

@@ -26,9 +26,11 @@ from .filters import ServiceFilter
 from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Service
 from .selectors import (
     areas_for_site,
+    delivery_settings_in_order,
     groupings_in_order,
     organisation_get,
     organisations_for_site,
+    referral_routes_in_order,
     service_get,
     services_for_site,
 )
@@ -91,7 +93,7 @@ class DeliverySettingListApi(GenericAPIView[DeliverySetting]):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[DeliverySetting]:
-        return DeliverySetting.objects.order_by("order", "label")
+        return delivery_settings_in_order()
 
     @extend_schema(responses=DeliverySettingSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -106,7 +108,7 @@ class ReferralRouteListApi(GenericAPIView[ReferralRoute]):
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[ReferralRoute]:
-        return ReferralRoute.objects.order_by("order", "label")
+        return referral_routes_in_order()
 
     @extend_schema(responses=ReferralRouteSerializer(many=True))
     def get(self, request: Request) -> Response:

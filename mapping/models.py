@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Lower
 from simple_history.models import HistoricalRecords
 
 from sites.models import Site
@@ -107,7 +108,12 @@ class Organisation(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["site", "name"], name="unique_organisation_name_per_site"),
+            models.UniqueConstraint(
+                "site",
+                Lower("name"),
+                name="unique_organisation_name_per_site",
+                violation_error_message="This site already has an organisation with this name.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from sites.models import AgeBand, Site
 
-from .models import Area, Grouping, Offer, Organisation, Sector, Service, ServiceStatus
+from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Sector, Service, ServiceStatus
 
 
 def stale_cutoff(*, today: date | None = None) -> date:
@@ -25,6 +25,14 @@ def stale_cutoff(*, today: date | None = None) -> date:
 
 def groupings_in_order() -> QuerySet[Grouping]:
     return Grouping.objects.order_by("order")
+
+
+def delivery_settings_in_order() -> QuerySet[DeliverySetting]:
+    return DeliverySetting.objects.order_by("order", "label")
+
+
+def referral_routes_in_order() -> QuerySet[ReferralRoute]:
+    return ReferralRoute.objects.order_by("order", "label")
 
 
 def organisations_for_site(*, site: Site) -> QuerySet[Organisation]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -51,7 +51,7 @@ def organisation_create(
     organisation = Organisation(site=site, name=name.strip(), sector=sector, website=website)
     _validate_organisation(organisation)
     _stamp(organisation, user=user, source=source)
-    organisation.save()
+    _save_organisation(organisation)
     return organisation
 
 
@@ -63,19 +63,39 @@ def organisation_update(
             setattr(organisation, name, data[name].strip() if name == "name" else data[name])
     _validate_organisation(organisation)
     _stamp(organisation, user=user, source=source)
-    organisation.save()
+    _save_organisation(organisation)
     return organisation
 
 
+ORGANISATION_NAME_TAKEN = "This site already has an organisation with this name."
+
+
 def _validate_organisation(organisation: Organisation) -> None:
+    organisation.full_clean(exclude=["site"], validate_unique=False, validate_constraints=False)
     clash = Organisation.objects.filter(site_id=organisation.site_id, name__iexact=organisation.name)
     if organisation.pk:
         clash = clash.exclude(pk=organisation.pk)
     if clash.exists():
-        raise ValidationError({"name": "This site already has an organisation with this name."})
+        raise ValidationError({"name": ORGANISATION_NAME_TAKEN})
+
+
+def _save_organisation(organisation: Organisation) -> None:
+    # The check above can race with another save; the case-insensitive unique
+    # constraint settles it, and the loser gets the same message.
+    try:
+        with transaction.atomic():
+            organisation.save()
+    except IntegrityError as error:
+        raise ValidationError({"name": ORGANISATION_NAME_TAKEN}) from error
 
 
 def _validate_service(service: Service, m2m: Mapping[str, Iterable[Any]]) -> None:
+    # Field rules (choices, lengths, the 0 to 25 age range) hold for every caller,
+    # importers and the demo loader included, not only forms and serializers.
+    try:
+        service.full_clean(exclude=["site", "organisation"], validate_unique=False, validate_constraints=False)
+    except ValidationError as error:
+        raise ValidationError(error.message_dict) from error
     errors: dict[str, str] = {}
     if service.organisation_id is not None and service.organisation.site_id != service.site_id:
         errors["organisation"] = "Choose an organisation from this site's register."
@@ -152,6 +172,16 @@ def service_restore(*, service: Service, user: User | None, source: Source) -> S
     return service
 
 
+def _require_current(service: Service) -> None:
+    if service.archived_at is not None:
+        raise ValidationError({"__all__": "This service is archived. Restore it before changing its mapping."})
+
+
+def _check_share(capacity_share: int) -> None:
+    if not 0 <= capacity_share <= 100:
+        raise ValidationError({"capacity_share": "Enter a share from 0 to 100."})
+
+
 def _share_error(total: int) -> ValidationError:
     return ValidationError(
         {
@@ -179,8 +209,8 @@ def offer_set(
     together push its shares past 100%.
     """
     Service.objects.select_for_update().filter(pk=service.pk).first()
-    if capacity_share < 0 or capacity_share > 100:
-        raise ValidationError({"capacity_share": "Enter a share from 0 to 100."})
+    _require_current(service)
+    _check_share(capacity_share)
     others = (
         Offer.objects.filter(service=service).exclude(grouping=grouping).aggregate(total=Sum("capacity_share"))["total"]
         or 0
@@ -216,7 +246,10 @@ class OfferInput:
 def offers_replace(*, service: Service, offers: Iterable[OfferInput], user: User | None, source: Source) -> list[Offer]:
     """Set the service's whole mapping at once: groupings left out are unmapped."""
     Service.objects.select_for_update().filter(pk=service.pk).first()
+    _require_current(service)
     wanted = list(offers)
+    for item in wanted:
+        _check_share(item.capacity_share)
     total = sum(o.capacity_share for o in wanted)
     if total > 100:
         raise _share_error(total)

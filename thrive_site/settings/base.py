@@ -183,6 +183,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Name enums explicitly so a later "status" field elsewhere does not clash.
+    "ENUM_NAME_OVERRIDES": {
+        "ServiceStatusEnum": "mapping.models.ServiceStatus",
+        "SectorEnum": "mapping.models.Sector",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
