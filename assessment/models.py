@@ -187,6 +187,7 @@ class AgreedScore(models.Model):
 class Rating(models.Model):
     """One participant's own rating of an item, recorded to show the spread in the room."""
 
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="ratings")
     item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="ratings")
     participant = models.CharField(max_length=80, help_text="Name or role of the person rating, as said in the room.")
