@@ -3,9 +3,9 @@
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from .models import Grouping, Sector, Service, ServiceStatus
+from .models import Grouping, Offer, Sector, Service, ServiceStatus
 from .selectors import stale_cutoff
 
 
@@ -14,10 +14,11 @@ class ServiceFilter(django_filters.FilterSet):
     grouping = django_filters.ModelChoiceFilter(
         queryset=Grouping.objects.order_by("order"),
         to_field_name="code",
-        field_name="offers__grouping",
+        method="filter_grouping",
         label="THRIVE grouping",
         empty_label="Any grouping",
     )
+    mapped = django_filters.BooleanFilter(method="filter_mapped", label="Mapped to a grouping")
     sector = django_filters.ChoiceFilter(choices=Sector.choices, empty_label="Any sector")
     age = django_filters.NumberFilter(method="filter_age", label="Serves age", min_value=0, max_value=25)
     status = django_filters.ChoiceFilter(choices=ServiceStatus.choices, empty_label="Any status")
@@ -43,7 +44,7 @@ class ServiceFilter(django_filters.FilterSet):
 
     class Meta:
         model = Service
-        fields = ["q", "grouping", "sector", "age", "status", "stale"]
+        fields = ["q", "grouping", "mapped", "sector", "age", "status", "stale"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,6 +59,18 @@ class ServiceFilter(django_filters.FilterSet):
             Q(name__icontains=value) | Q(description__icontains=value) | Q(organisation__name__icontains=value)
         )
 
+    def filter_grouping(self, queryset: QuerySet[Service], name: str, value: Grouping | None) -> QuerySet[Service]:
+        # EXISTS rather than a join, so no DISTINCT is needed over the whole row.
+        if value is None:
+            return queryset
+        return queryset.filter(Exists(Offer.objects.filter(service=OuterRef("pk"), grouping=value)))
+
+    def filter_mapped(self, queryset: QuerySet[Service], name: str, value: bool | None) -> QuerySet[Service]:
+        if value is None:
+            return queryset
+        has_offer = Exists(Offer.objects.filter(service=OuterRef("pk")))
+        return queryset.filter(has_offer) if value else queryset.exclude(has_offer)
+
     def filter_age(self, queryset: QuerySet[Service], name: str, value: Any) -> QuerySet[Service]:
         if value is None:
             return queryset
@@ -71,8 +84,7 @@ class ServiceFilter(django_filters.FilterSet):
 
     @property
     def qs(self) -> QuerySet[Service]:
-        # Filtering through offers can repeat a service; order by name as a stable default.
-        queryset = super().qs.distinct()
+        queryset = super().qs
         if not getattr(self.form, "cleaned_data", {}).get("ordering"):
             queryset = queryset.order_by("name", "pk")
         return queryset

@@ -103,6 +103,7 @@ def service_history(*, service: Service) -> list[dict[str, Any]]:
             }
         )
         previous = record
+    entries = _fold_same_moment(entries)
     offer_records = Offer.history.filter(service_id=service.pk).select_related("history_user", "grouping")
     for offer_record in offer_records.order_by("history_date", "history_id"):
         verb = {"+": "Mapped to", "~": "Changed offer in", "-": "Removed from"}[offer_record.history_type]
@@ -122,6 +123,29 @@ def service_history(*, service: Service) -> list[dict[str, Any]]:
         )
     entries.sort(key=lambda entry: entry["when"], reverse=True)
     return entries
+
+
+SAME_MOMENT = timedelta(seconds=5)
+
+
+def _fold_same_moment(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One save through a page or the API writes a history row for the record and one
+    for each many-to-many field it sets; show them as the single change they were."""
+    folded: list[dict[str, Any]] = []
+    for entry in entries:
+        previous = folded[-1] if folded else None
+        if (
+            previous is not None
+            and entry["what"] == "Service updated"
+            and previous["what"] in ("Service registered", "Service updated")
+            and entry["who"] == previous["who"]
+            and entry["source"] == previous["source"]
+            and entry["when"] - previous["when"] < SAME_MOMENT
+        ):
+            previous["changes"] = previous["changes"] + entry["changes"]
+            continue
+        folded.append(entry)
+    return folded
 
 
 def _service_action(history_type: str, changes: list[dict[str, Any]]) -> str:
@@ -182,11 +206,15 @@ class GroupingSummary:
     bands_missing: list[str] = field(default_factory=list)
 
 
+UNMAPPED_SHOWN = 10
+
+
 @dataclass
 class SiteOverview:
     site: Site
     groupings: list[GroupingSummary]
     unmapped: list[Service]
+    unmapped_count: int
     total_services: int
     max_capacity: int
 
@@ -232,7 +260,7 @@ def site_overview(*, site: Site) -> SiteOverview:
             low, high = AgeBand.bounds(band)
             covered = any(s_low <= high and s_high >= low for s_low, s_high in spans)
             (summary.bands_covered if covered else summary.bands_missing).append(band.label)
-    unmapped = list(
+    unmapped = (
         Service.objects.current()
         .filter(site=site)
         .exclude(status=ServiceStatus.DECOMMISSIONED)
@@ -244,7 +272,8 @@ def site_overview(*, site: Site) -> SiteOverview:
     return SiteOverview(
         site=site,
         groupings=ordered,
-        unmapped=unmapped,
+        unmapped=list(unmapped[:UNMAPPED_SHOWN]),
+        unmapped_count=unmapped.count(),
         total_services=Service.objects.current().filter(site=site).count(),
         max_capacity=max((s.capacity for s in ordered), default=0),
     )

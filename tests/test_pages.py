@@ -375,3 +375,42 @@ def test_page_query_count_does_not_grow_with_the_number_of_services(
     at_5 = queries()
     add_services(45)
     assert queries() == at_5
+
+
+def test_registering_a_service_with_routes_is_one_entry_in_its_history(
+    client_for: Any, commissioner_a: User, site_a: Site
+) -> None:
+    from mapping.models import ReferralRoute
+
+    organisation = OrganisationFactory(site=site_a)
+    client = client_for(commissioner_a)
+    route = ReferralRoute.objects.get(code="self")
+    client.post(
+        reverse("mapping:service-create", kwargs={"site_slug": site_a.slug}),
+        service_form_data(organisation, referral_routes=[route.pk]),
+    )
+    service = Service.objects.get()
+    page = client.get(
+        reverse("mapping:service-detail", kwargs={"site_slug": site_a.slug, "public_id": service.public_id})
+    ).content.decode()
+    assert page.count("Service registered") == 1
+    assert "Service updated" not in page
+    assert "Referral routes: Self-referral" in page
+
+
+def test_overview_lists_the_first_unmapped_services_and_links_to_all_of_them(
+    client_for: Any, commissioner_a: User, site_a: Site
+) -> None:
+    for number in range(12):
+        ServiceFactory(site=site_a, name=f"Unmapped {number:02d}")
+    mapped = ServiceFactory(site=site_a, name="Mapped one")
+    OfferFactory(service=mapped)
+    client = client_for(commissioner_a)
+    page = client.get(reverse("sites:overview", kwargs={"site_slug": site_a.slug})).content.decode()
+    assert "12 services in the register are not mapped" in page
+    assert "Unmapped 09" in page and "Unmapped 10" not in page
+    listing_url = reverse("mapping:service-list", kwargs={"site_slug": site_a.slug}) + "?mapped=false"
+    assert listing_url in page
+    listing = client.get(listing_url).content.decode()
+    assert "12 services match your filters" in listing
+    assert "Mapped one" not in listing
