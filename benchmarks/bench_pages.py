@@ -37,15 +37,6 @@ BATCH_SIZE = 1_000
 USERNAME = "bench-commissioner"
 TARGET_P95_MS = 150.0
 
-# Only STATIC_ROOT differs from production: the production settings fix it inside the
-# checkout, and the benchmark should not leave collected files there.
-SETTINGS_SHIM = """\
-from thrive_site.settings.production import *  # noqa: F403
-
-STATIC_ROOT = {static_root!r}
-"""
-
-
 @dataclass(frozen=True)
 class Page:
     label: str
@@ -88,11 +79,12 @@ def main() -> int:
 
 
 def run(args: argparse.Namespace, database_url: str, workdir: Path) -> int:
-    (workdir / "bench_settings.py").write_text(SETTINGS_SHIM.format(static_root=str(workdir / "static")))
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench_settings",
-        "PYTHONPATH": os.pathsep.join([str(workdir), str(ROOT)]),
+        "DJANGO_SETTINGS_MODULE": "thrive_site.settings.production",
+        # Collected files go to a temporary directory, not the checkout.
+        "STATIC_ROOT": str(workdir / "static"),
+        "PYTHONPATH": str(ROOT),
         "DATABASE_URL": database_url,
         "SECRET_KEY": secrets.token_urlsafe(64),
         "DEBUG": "0",
@@ -108,7 +100,7 @@ def run(args: argparse.Namespace, database_url: str, workdir: Path) -> int:
     # Django is set up in this process with the same settings as gunicorn, to load
     # data, create the session and count each page's queries.
     os.environ.update(env)
-    sys.path[:0] = [str(workdir), str(ROOT)]
+    sys.path[:0] = [str(ROOT)]
     import django
 
     django.setup()

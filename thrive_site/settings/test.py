@@ -14,3 +14,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Tasks run in-process unless a test asks for the real worker (tests/celery_worker.py),
+# so a test that queues a task without a worker still sees it run.
+CELERY_TASK_ALWAYS_EAGER = True
