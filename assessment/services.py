@@ -174,9 +174,7 @@ def round_create(
         # Lock the site row so two people starting a round at once get consecutive numbers.
         Site.objects.select_for_update().filter(pk=site.pk).first()
         if Round.objects.filter(site=site, status=RoundStatus.DRAFT).exists():
-            raise ValidationError(
-                {"held_on": "Finish the round in progress first: submit it before starting another."}
-            )
+            raise ValidationError({"held_on": "Finish the round in progress first: submit it before starting another."})
         last = Round.objects.filter(site=site).aggregate(last=Max("sequence"))["last"]
         return Round.objects.create(
             site=site,
@@ -275,9 +273,7 @@ def rating_save(
         locked_round = Round.objects.select_for_update().get(pk=round_.pk)
         _require_editable(locked_round)
         current = (
-            Rating.objects.select_for_update()
-            .filter(round=round_, item=item, participant__iexact=participant)
-            .first()
+            Rating.objects.select_for_update().filter(round=round_, item=item, participant__iexact=participant).first()
         )
         current_version = current.version if current else 0
         if expected_version is not None and expected_version != current_version:

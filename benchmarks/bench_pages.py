@@ -37,6 +37,7 @@ BATCH_SIZE = 1_000
 USERNAME = "bench-commissioner"
 TARGET_P95_MS = 150.0
 
+
 @dataclass(frozen=True)
 class Page:
     label: str
