@@ -188,6 +188,9 @@ SPECTACULAR_SETTINGS = {
         "ServiceStatusEnum": "mapping.models.ServiceStatus",
         "SectorEnum": "mapping.models.Sector",
     },
+    # Deep links put a link inside each operation's toggle button, which assistive
+    # technology cannot operate (axe: nested-interactive).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False, "persistAuthorization": False, "displayOperationId": False},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
