@@ -85,7 +85,7 @@ def site(*services: ServiceInput, bands: tuple[AgeBandInput, ...] = (TEENS,), **
         services=services,
         assumptions=ASSUMPTIONS,
         principle_labels={"accessibility": "Accessibility", "partnership-working": "Partnership Working"},
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
