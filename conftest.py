@@ -67,7 +67,9 @@ def client_for() -> Any:
 def reference_data(request: pytest.FixtureRequest) -> None:
     """Transactional tests (live server, real worker) flush the database after each
     test, taking the migration-seeded groupings with it; put them back."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional_marker = marker is not None and marker.kwargs.get("transaction", False)
+    if transactional_marker or {"transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db")
         seed_current()
 

@@ -1,1 +1,265 @@
+"""Inputs and results of the gap analysis.
 
+A run is the source of truth for one analysis: its status, progress, who asked,
+timings, the snapshot of inputs it used and, once it succeeded, its gaps and
+improvement items, which never change afterwards. Decisions on improvement items
+(accept, dismiss, owner, PDSA progress) belong to the site and are matched to a
+run's items by key, so they carry over from run to run.
+"""
+
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from sites.models import AgeBand, Site
+
+
+class PrevalenceFigure(models.Model):
+    """Share of children and young people with a probable mental disorder, by age
+    band, with the survey it comes from. Editable by staff in the admin."""
+
+    age_band = models.CharField(max_length=5, choices=AgeBand.choices, unique=True)
+    percent = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    survey = models.CharField(max_length=200)
+    wave = models.CharField(max_length=60)
+    measure = models.CharField(max_length=120)
+    source_ages = models.CharField(max_length=60, help_text="The ages the published figure covers.")
+    caveat = models.TextField()
+
+    class Meta:
+        ordering = ["age_band"]
+
+    def __str__(self) -> str:
+        return f"{self.get_age_band_display()}: {self.percent}% ({self.wave})"
+
+
+DEFAULT_THRIVING_PERCENT = Decimal(80)
+DEFAULT_NEED_SPLIT = {
+    "getting-advice": Decimal(50),
+    "getting-help": Decimal(30),
+    "getting-more-help": Decimal(15),
+    "getting-risk-support": Decimal(5),
+}
+DEFAULT_MAX_WAIT_WEEKS = 18
+
+
+class SiteAssumptions(models.Model):
+    """The site's local assumptions. Defaults are the project's, not published
+    figures; every result shows the values it used."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="gap_assumptions")
+    thriving_percent = models.DecimalField(
+        "Thriving: share of all children and young people (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_THRIVING_PERCENT,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    advice_percent = models.DecimalField(
+        "Getting Advice and Signposting (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_NEED_SPLIT["getting-advice"],
+    )
+    help_percent = models.DecimalField(
+        "Getting Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-help"]
+    )
+    more_help_percent = models.DecimalField(
+        "Getting More Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-more-help"]
+    )
+    risk_percent = models.DecimalField(
+        "Getting Risk Support (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-risk-support"]
+    )
+    max_wait_weeks = models.PositiveSmallIntegerField(
+        "Maximum wait target (weeks)", default=DEFAULT_MAX_WAIT_WEEKS, validators=[MaxValueValidator(104)]
+    )
+    principle_weights = models.JSONField(
+        default=dict, blank=True, help_text='Weight per principle code, e.g. {"accessibility": 1.5}; 1 when absent.'
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "site assumptions"
+
+    def __str__(self) -> str:
+        return f"Assumptions for {self.site}"
+
+    def need_split(self) -> dict[str, Decimal]:
+        return {
+            "getting-advice": self.advice_percent,
+            "getting-help": self.help_percent,
+            "getting-more-help": self.more_help_percent,
+            "getting-risk-support": self.risk_percent,
+        }
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class RunTrigger(models.TextChoices):
+    PAGE = "page", "Site page"
+    API = "api", "API"
+    NIGHTLY = "nightly", "Nightly schedule"
+
+
+class AnalysisRun(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="analysis_runs")
+    status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(100)])
+    progress_message = models.CharField(max_length=200, blank=True)
+    trigger = models.CharField(max_length=20, choices=RunTrigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_error = models.CharField(max_length=300, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    inputs = models.JSONField(null=True, blank=True, help_text="Snapshot of everything the analysis used.")
+    error = models.TextField(blank=True)
+    previous = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The run compared against.",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["site", "status", "-created_at"]),
+            models.Index(fields=["status", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site}: run of {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.SUCCEEDED, RunStatus.FAILED)
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class Gap(models.Model):
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="gaps")
+    key = models.CharField(max_length=120)
+    kind = models.CharField(max_length=30)
+    grouping = models.CharField(max_length=40, blank=True)
+    age_band = models.CharField(max_length=5, blank=True)
+    principle = models.CharField(max_length=40)
+    severity = models.PositiveSmallIntegerField(validators=[MaxValueValidator(100)])
+    children_affected = models.PositiveIntegerField()
+    numbers = models.JSONField(default=dict)
+    sentence = models.TextField()
+    data_quality = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="one_gap_per_key_per_run")]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class Improvement(models.Model):
+    run = models.ForeignKey(AnalysisRun, on_delete=models.CASCADE, related_name="improvements")
+    key = models.CharField(max_length=120)
+    title = models.CharField(max_length=200)
+    gap_keys = models.JSONField(default=list)
+    principle = models.CharField(max_length=40)
+    severity = models.PositiveSmallIntegerField()
+    children_affected = models.PositiveIntegerField()
+    reach = models.DecimalField(max_digits=4, decimal_places=2)
+    weight = models.DecimalField(max_digits=5, decimal_places=2)
+    priority = models.DecimalField(max_digits=7, decimal_places=1)
+    explanation = models.TextField()
+    data_quality = models.BooleanField(default=False)
+    rank = models.PositiveSmallIntegerField(help_text="Position by priority in this run, from 1.")
+
+    class Meta:
+        ordering = ["run", "rank"]
+        constraints = [models.UniqueConstraint(fields=["run", "key"], name="one_improvement_per_key_per_run")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DecisionStatus(models.TextChoices):
+    OPEN = "open", "Not yet decided"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ImprovementDecision(models.Model):
+    """What the site decided about an improvement, kept across runs by its key."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="improvement_decisions")
+    key = models.CharField(max_length=120)
+    status = models.CharField(max_length=20, choices=DecisionStatus.choices, default=DecisionStatus.OPEN)
+    dismiss_reason = models.TextField(blank=True)
+    manual_rank = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Position chosen by the site; empty to follow the priority."
+    )
+    owner = models.CharField(max_length=120, blank=True)
+    due_on = models.DateField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "key"], name="one_decision_per_improvement")]
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.key} ({self.status})"
+
+
+class PdsaStage(models.TextChoices):
+    PLAN = "plan", "Plan"
+    DO = "do", "Do"
+    STUDY = "study", "Study"
+    ACT = "act", "Act"
+
+
+class PdsaEntry(models.Model):
+    """A step of a plan-do-study-act cycle recorded against an improvement."""
+
+    decision = models.ForeignKey(ImprovementDecision, on_delete=models.CASCADE, related_name="pdsa_entries")
+    stage = models.CharField(max_length=10, choices=PdsaStage.choices)
+    note = models.TextField()
+    recorded_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["decision", "recorded_on", "created_at"]
+        verbose_name_plural = "PDSA entries"
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.note[:40]}"

@@ -12,12 +12,14 @@ only during the tests that use the fixture, so the order tests run in does not
 change how the others queue tasks.
 """
 
+import contextlib
 import dataclasses
 import os
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,25 +123,8 @@ def _wait_until_answering(process: "subprocess.Popen[bytes]", worker: CeleryWork
     )
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup: Any) -> Iterator[CeleryWorker]:
-    """Starts a Celery worker subprocess for this test process, points this process's
-    Celery app at it (its queue and its key prefix) and stops it at the end of the
-    session."""
-    queue = f"tests-{os.getpid()}"
-    worker = CeleryWorker(
-        queue=queue,
-        nodename=f"{queue}@{socket.gethostname()}",
-        key_prefix=f"{queue}:",
-        log_path=ARTIFACTS_DIR / f"celery-worker-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log",
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "thrive_site.settings.test",
-        "DATABASE_URL": _test_database_url(),
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
+def _worker_command(worker: CeleryWorker) -> list[str]:
+    return [
         sys.executable,
         "-c",
         WORKER_MAIN,
@@ -156,22 +141,96 @@ def celery_worker_process(django_db_setup: Any) -> Iterator[CeleryWorker]:
         "--loglevel=INFO",
     ]
 
+
+def _spawn(worker: CeleryWorker) -> "subprocess.Popen[bytes]":
+    """Starts a worker subprocess on the test database and waits until it answers."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "thrive_site.settings.test",
+        "DATABASE_URL": _test_database_url(),
+        "PYTHONUNBUFFERED": "1",
+    }
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    with worker.log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603
+            _worker_command(worker), cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    _wait_until_answering(process, worker)
+    return process
+
+
+@contextlib.contextmanager
+def _routed_to(worker: CeleryWorker) -> Iterator[None]:
+    """Points this process's Celery app at the worker's queue and key prefix."""
     saved_options = dict(celery_app.conf.broker_transport_options)
     saved_queue = celery_app.conf.task_default_queue
     _use_broker_options({**saved_options, "global_keyprefix": worker.key_prefix})
     celery_app.conf.task_default_queue = worker.queue
-
-    ARTIFACTS_DIR.mkdir(exist_ok=True)
-    with worker.log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
     try:
-        _wait_until_answering(process, worker)
-        yield worker
+        yield
     finally:
-        _stop(process)
         celery_app.conf.task_default_queue = saved_queue
         _use_broker_options(saved_options)
         _delete_broker_keys(worker.key_prefix)
+
+
+def _worker_named(name: str) -> CeleryWorker:
+    queue = f"tests-{name}-{os.getpid()}"
+    return CeleryWorker(
+        queue=queue,
+        nodename=f"{queue}@{socket.gethostname()}",
+        key_prefix=f"{queue}:",
+        log_path=ARTIFACTS_DIR / f"celery-worker-{name}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log",
+    )
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup: Any) -> Iterator[CeleryWorker]:
+    """Starts a Celery worker subprocess for this test process, points this process's
+    Celery app at it (its queue and its key prefix) and stops it at the end of the
+    session."""
+    worker = _worker_named("session")
+    with _routed_to(worker):
+        process = _spawn(worker)
+        try:
+            yield worker
+        finally:
+            _stop(process)
+
+
+class KillableWorker:
+    """A worker of a test's own, which the test may kill (SIGKILL, as when a machine
+    dies) and start again on the same queue."""
+
+    def __init__(self, worker: CeleryWorker) -> None:
+        self.worker = worker
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = _spawn(self.worker)
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            _stop(self.process)
+
+
+@pytest.fixture
+def killable_worker(django_db_setup: Any) -> Iterator[KillableWorker]:
+    handle = KillableWorker(_worker_named(f"killable-{uuid.uuid4().hex[:6]}"))
+    saved_eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    with _routed_to(handle.worker):
+        try:
+            handle.start()
+            yield handle
+        finally:
+            handle.stop()
+            celery_app.conf.task_always_eager = saved_eager
 
 
 @pytest.fixture(autouse=True)

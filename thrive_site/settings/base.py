@@ -10,6 +10,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 
 # Lets generic views and querysets be subscripted for type checking at run time.
 django_stubs_ext.monkeypatch()
@@ -149,9 +150,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
 # The visibility timeout must exceed the hard time limit, or Redis redelivers running tasks.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_TASK_TIME_LIMIT * 2,
+    # Fail fast when Redis is down so a request that queues a job answers in seconds.
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "max_retries": 0,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "gaps-sweep-stuck-runs": {"task": "gaps.sweep_runs", "schedule": 60.0},
+    "gaps-nightly-runs": {"task": "gaps.nightly_runs", "schedule": crontab(hour=2, minute=30)},
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
@@ -197,6 +209,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
+
+# Gap analysis runs: the sweeper re-enqueues a queued run not started after this
+# long, and a running one whose worker sent no heartbeat for this long.
+GAPS_REQUEUE_QUEUED_AFTER_SECONDS = env.int("GAPS_REQUEUE_QUEUED_AFTER_SECONDS", default=120)
+GAPS_REQUEUE_RUNNING_AFTER_SECONDS = env.int("GAPS_REQUEUE_RUNNING_AFTER_SECONDS", default=600)
 
 # A service record not checked for this many days is shown as stale.
 STALE_AFTER_DAYS = env.int("STALE_AFTER_DAYS", default=365)
