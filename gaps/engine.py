@@ -23,10 +23,25 @@ RISK = "getting-risk-support"
 # Getting Advice and Signposting and Getting Risk Support need a real multi-agency
 # offer (i-THRIVE programme; DOMAIN.md), so a single-sector offer there matters most.
 MULTI_AGENCY_GROUPINGS = frozenset({ADVICE, RISK})
+MULTI_AGENCY_SECTORS = 3
 SELF_REFERRAL = "self"
 # Self-referral routes matter for advice and help, where "no wrong door" applies.
 SELF_REFERRAL_GROUPINGS = (ADVICE, HELP)
-SELF_REFERRAL_TARGET = Decimal("0.25")
+# Half of advice and help capacity open to self-referral is the level below which the
+# project calls it a gap ("no wrong door"); an assumption, shown in the gap's numbers.
+SELF_REFERRAL_TARGET = Decimal("0.5")
+# Unmet need weighs more the more acute the grouping: a shortfall in population-wide
+# Thriving offers (whose capacity counts are also the least reliable) is less
+# severe than the same shortfall in risk support. The project's assumption.
+ACUITY = {
+    THRIVING: Decimal("0.5"),
+    ADVICE: Decimal("0.8"),
+    HELP: Decimal("0.9"),
+    MORE_HELP: Decimal("1"),
+    RISK: Decimal("1"),
+}
+# Reach adds up to half again to the priority of the item affecting the most children.
+REACH_SPAN = Decimal("0.5")
 COUNTED_STATUSES = frozenset({"active"})
 
 # The principle each kind of gap bears on, for the principle weights.
@@ -34,6 +49,7 @@ ACCESSIBILITY = "accessibility"
 PARTNERSHIP = "partnership-working"
 NEEDS_LED = "needs-led"
 COMMON_LANGUAGE = "common-language"
+PREVENTION = "proactive-prevention"
 
 
 class Kind:
@@ -235,7 +251,8 @@ def capacity_by_grouping(inputs: AnalysisInput) -> dict[str, int]:
 
 def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
     """Capacity against estimated need per grouping; severity is the share of need
-    not met (a coverage ratio of 0.3 is severity 70)."""
+    not met times the grouping's acuity (a coverage ratio of 0.3 in risk support is
+    severity 70, in Thriving 35)."""
     need = need_by_grouping(inputs)
     capacity = capacity_by_grouping(inputs)
     gaps = []
@@ -250,10 +267,15 @@ def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
                 kind=Kind.COVERAGE,
                 grouping=code,
                 age_band=None,
-                principle=ACCESSIBILITY,
-                severity=_clamp((1 - ratio) * 100),
+                principle=PREVENTION if code == THRIVING else ACCESSIBILITY,
+                severity=_clamp((1 - ratio) * 100 * ACUITY.get(code, Decimal(1))),
                 children_affected=need[code] - capacity[code],
-                numbers={"need": need[code], "capacity": capacity[code], "coverage_percent": percent},
+                numbers={
+                    "need": need[code],
+                    "capacity": capacity[code],
+                    "coverage_percent": percent,
+                    "acuity": str(ACUITY.get(code, Decimal(1))),
+                },
                 sentence=(
                     f"{label}: services can see about {_people(capacity[code])} children and young people "
                     f"a year against an estimated need of {_people(need[code])} ({percent}% coverage)."
@@ -264,7 +286,8 @@ def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
 
 
 def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
-    """Groupings served by no service, or by a single sector."""
+    """Groupings served by no service, or by a single sector; Getting Advice and
+    Signposting and Getting Risk Support need at least three sectors."""
     need = need_by_grouping(inputs)
     services = _counted(inputs.services)
     gaps = []
@@ -285,8 +308,21 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
                     sentence=f"{label}: no active service in the register offers this grouping.",
                 )
             )
-        elif len(sectors) == 1:
+        elif len(sectors) == 1 or (code in MULTI_AGENCY_GROUPINGS and len(sectors) < MULTI_AGENCY_SECTORS):
             multi_agency = code in MULTI_AGENCY_GROUPINGS
+            plural = "s" if len(offering) != 1 else ""
+            if len(sectors) == 1:
+                severity = 70 if multi_agency else 35
+                sentence = f"{label}: all {len(offering)} service{plural} offering this grouping are {sectors[0]}."
+            else:
+                severity = 50
+                sentence = f"{label}: the {len(offering)} service{plural} offering this grouping come from only " + (
+                    f"{len(sectors)} sectors ({' and '.join(sectors)})."
+                )
+            if multi_agency:
+                sentence += (
+                    f" This grouping depends on a multi-agency offer of at least {MULTI_AGENCY_SECTORS} sectors."
+                )
             gaps.append(
                 Gap(
                     key=f"{Kind.SINGLE_SECTOR}:{code}",
@@ -294,14 +330,10 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
                     grouping=code,
                     age_band=None,
                     principle=PARTNERSHIP,
-                    severity=70 if multi_agency else 35,
+                    severity=severity,
                     children_affected=need[code],
-                    numbers={"services": len(offering), "sectors": 1, "sector": sectors[0]},
-                    sentence=(
-                        f"{label}: all {len(offering)} service{'s' if len(offering) != 1 else ''} offering "
-                        f"this grouping are {sectors[0]}."
-                        + (" This grouping depends on a multi-agency offer." if multi_agency else "")
-                    ),
+                    numbers={"services": len(offering), "sectors": len(sectors), "sector_names": ", ".join(sectors)},
+                    sentence=sentence,
                 )
             )
     return gaps
@@ -326,7 +358,7 @@ def age_band_gaps(inputs: AnalysisInput) -> list[Gap]:
                     grouping=code,
                     age_band=band.code,
                     principle=NEEDS_LED,
-                    severity=50 if code == THRIVING else 75,
+                    severity=_clamp(80 * ACUITY.get(code, Decimal(1))),
                     children_affected=need,
                     numbers={"population": band.population, "need": need},
                     sentence=(
@@ -518,7 +550,7 @@ def improvements_from(gaps: Sequence[Gap], inputs: AnalysisInput) -> list[Improv
     """Group gaps into improvement items and rank them.
 
     priority = severity × reach × principle weight, where severity is the worst of
-    the item's gaps, reach runs from 1 (few children affected) to 2 (the most
+    the item's gaps, reach runs from 1 (few children affected) to 1.5 (the most
     affected of any item), and the weight is the site's weight for the principle the
     item bears on (1 by default). Ties keep a stable order by key.
     """
@@ -533,7 +565,8 @@ def improvements_from(gaps: Sequence[Gap], inputs: AnalysisInput) -> list[Improv
     for key, group in grouped.items():
         worst = max(group, key=lambda g: (g.severity, g.key))
         affected = max(g.children_affected for g in group)
-        reach = _round(1 + (Decimal(affected) / Decimal(most_affected) if most_affected else Decimal(0)), "0.01")
+        share = Decimal(affected) / Decimal(most_affected) if most_affected else Decimal(0)
+        reach = _round(1 + REACH_SPAN * share, "0.01")
         weight = Decimal(str(inputs.assumptions.principle_weights.get(worst.principle, Decimal(1))))
         priority = _round(Decimal(worst.severity) * reach * weight, "0.1")
         principle_label = inputs.principle_labels.get(worst.principle, worst.principle)

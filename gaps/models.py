@@ -112,6 +112,7 @@ class RunTrigger(models.TextChoices):
     PAGE = "page", "Site page"
     API = "api", "API"
     NIGHTLY = "nightly", "Nightly schedule"
+    DEMO = "demo", "Demo data"
 
 
 class AnalysisRun(models.Model):

@@ -30,6 +30,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from assessment.demo import demo_rounds_load
+from gaps.demo import demo_run_load
 from mapping import services as mapping_services
 from mapping.models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Sector, Service
 from mapping.models import ServiceStatus as Status
@@ -87,6 +89,8 @@ class DemoSite:
     services: tuple[DemoService, ...]
     # The commissioner whose name the demo records carry as "entered by" and "checked by".
     recorded_by: str
+    # A scored baseline and follow-up of the THRIVE Assessment Tool.
+    with_assessment: bool = False
 
 
 @dataclass(frozen=True)
@@ -1319,6 +1323,7 @@ NORTHBRIDGE = DemoSite(
     organisations=NORTHBRIDGE_ORGANISATIONS,
     services=NORTHBRIDGE_SERVICES,
     recorded_by="northbridge-commissioner",
+    with_assessment=True,
 )
 
 EASTMERE = DemoSite(
@@ -1508,6 +1513,10 @@ def _site_load(demo_site: DemoSite, *, recorded_by: User, action: str) -> SiteRe
                 source="demo",
             )
             offers += len(demo.offers)
+    if demo_site.with_assessment:
+        demo_rounds_load(site=site, user=recorded_by)
+    # Last, so the analysis sees the register and the assessment.
+    demo_run_load(site=site, user=recorded_by)
     return SiteResult(
         site=site,
         action=action,

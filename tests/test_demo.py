@@ -230,3 +230,29 @@ def _counts() -> dict[str, int]:
         "population": SitePopulation.objects.count(),
         "tokens": Token.objects.count(),
     }
+
+
+def test_northbridge_ships_a_locked_baseline_and_a_submitted_follow_up(northbridge: Site) -> None:
+    from assessment.models import Round, RoundStatus
+    from assessment.selectors import rounds_compared
+
+    rounds = list(Round.objects.filter(site=northbridge).order_by("sequence"))
+    assert [(r.label, r.status) for r in rounds] == [
+        ("Baseline", RoundStatus.LOCKED),
+        ("Follow-up 1", RoundStatus.SUBMITTED),
+    ]
+    assert rounds[0].ratings.values("item").distinct().count() >= 3
+    ((_, _, comparison),) = rounds_compared(site=northbridge)
+    assert comparison.overall.direction == "improved"
+
+
+def test_the_demo_gap_analysis_names_the_deliberate_gaps_first(northbridge: Site) -> None:
+    from gaps.models import AnalysisRun, RunStatus
+
+    run = AnalysisRun.objects.get(site=northbridge)
+    assert run.status == RunStatus.SUCCEEDED
+    top = list(run.improvements.order_by("rank").values_list("key", flat=True)[:7])
+    assert "self-referral" in top
+    assert "grow:getting-risk-support" in top
+    assert {"ages:getting-help", "ages:getting-more-help"} <= set(top)
+    assert run.gaps.filter(kind="stale", data_quality=True).exists()

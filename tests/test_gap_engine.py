@@ -98,11 +98,18 @@ def test_coverage_gap_is_the_share_of_need_not_met() -> None:
     (gap,) = [g for g in coverage_gaps(inputs) if g.grouping == RISK]
     assert gap.severity == 70
     assert gap.children_affected == 70
-    assert gap.numbers == {"need": 100, "capacity": 30, "coverage_percent": 30}
+    assert gap.numbers == {"need": 100, "capacity": 30, "coverage_percent": 30, "acuity": "1"}
     assert gap.sentence == (
         "Getting Risk Support: services can see about 30 children and young people a year "
         "against an estimated need of 100 (30% coverage)."
     )
+
+
+def test_a_shortfall_in_thriving_weighs_half_as_much_as_one_in_risk_support() -> None:
+    # Thriving: 4,000 places for 8,000 (50% unmet × acuity 0.5 = 25).
+    inputs = site(service("Wellbeing", {THRIVING: 100}, capacity=4_000))
+    (gap,) = [g for g in coverage_gaps(inputs) if g.grouping == THRIVING]
+    assert gap.severity == 25
 
 
 def test_capacity_at_or_above_need_is_no_coverage_gap_and_paused_services_do_not_count() -> None:
@@ -129,12 +136,18 @@ def test_single_sector_matters_most_in_advice_and_risk_support() -> None:
     inputs = site(service("Help", {HELP: 100}), service("More", {MORE_HELP: 100}))
     single = {g.grouping: g.severity for g in offer_breadth_gaps(inputs) if g.kind == "single-sector"}
     assert single == {HELP: 35, MORE_HELP: 35}
+    # Risk support from two sectors is still short of a multi-agency offer.
+    inputs = site(service("Crisis", {RISK: 100}), service("Youth justice", {RISK: 100}, sector="voluntary"))
+    (gap,) = [g for g in offer_breadth_gaps(inputs) if g.kind == "single-sector"]
+    assert (gap.grouping, gap.severity, gap.numbers["sectors"]) == (RISK, 50, 2)
+    assert "at least 3 sectors" in gap.sentence
 
 
 def test_age_band_with_no_provision_in_a_grouping() -> None:
     inputs = site(service("Teen help", {HELP: 100}, ages=(11, 19)), bands=(TEENS, ADULTS))
     (gap,) = age_band_gaps(inputs)
-    assert (gap.grouping, gap.age_band, gap.severity) == (HELP, "20-25", 75)
+    # 80 × Getting Help's acuity 0.9 = 72
+    assert (gap.grouping, gap.age_band, gap.severity) == (HELP, "20-25", 72)
     # 5,000 × 20% × 30% = 300 young adults estimated to need Getting Help.
     assert gap.children_affected == 300
     assert "no service covers ages 20 to 25" in gap.sentence
@@ -145,17 +158,17 @@ def test_no_self_referral_into_advice_and_help_is_severe_and_little_is_a_gap() -
     (gap,) = self_referral_gaps(none)
     assert gap.severity == 85
     assert gap.sentence.startswith("No advice or help service accepts self-referral")
-    # 100 of 1,000 places (10%) open to self-referral: 30 + 50 × (1 − 0.10 / 0.25) = 60.
+    # 100 of 1,000 places (10%) open to self-referral: 30 + 50 × (1 − 0.10 / 0.50) = 70.
     little = site(
         service("Drop-in", {ADVICE: 100}, capacity=100, routes=frozenset({"self"})),
         service("Help", {HELP: 100}, capacity=900),
     )
     (gap,) = self_referral_gaps(little)
-    assert gap.severity == 60
+    assert gap.severity == 70
     assert gap.numbers == {"services_open": 1, "services": 2, "capacity_percent": 10}
     enough = site(
-        service("Drop-in", {ADVICE: 100}, capacity=300, routes=frozenset({"self"})),
-        service("Help", {HELP: 100}, capacity=900),
+        service("Drop-in", {ADVICE: 100}, capacity=600, routes=frozenset({"self"})),
+        service("Help", {HELP: 100}, capacity=600),
     )
     assert self_referral_gaps(enough) == []
 
@@ -217,7 +230,8 @@ def test_improvements_group_gaps_and_rank_by_explained_priority() -> None:
     keys = [i.key for i in result.improvements]
     grow_risk = next(i for i in result.improvements if i.key == "grow:getting-risk-support")
     # Risk support: 20 of 100 → severity 80, 80 affected; the most affected item is the
-    # single-sector Thriving offer (8,000 need), so reach = 1 + 80/8000 = 1.01; weight 1.
+    # single-sector Thriving offer (8,000 need), so reach = 1 + 0.5 × 80/8000 = 1.005,
+    # rounded half up to 1.01; weight 1.
     assert grow_risk.severity == 80
     assert grow_risk.reach == Decimal("1.01")
     assert grow_risk.priority == Decimal("80.8")
