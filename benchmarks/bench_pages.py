@@ -240,7 +240,10 @@ WORDS = [
 ]
 
 
-def bench_data_create() -> None:
+def bench_data_create(
+    *, slug: str = SITE_SLUG, services_count: int = SERVICES, organisations_count: int = ORGANISATIONS, seed: int = 2026
+) -> None:
+    """A site with a register of `services_count` services (also used by bench_gaps.py)."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -250,8 +253,8 @@ def bench_data_create() -> None:
     from mapping.models import ServiceStatus as Status
     from sites.models import AgeBand, Membership, Role, Site, SitePopulation
 
-    rng = random.Random(2026)
-    site = Site.objects.create(name="Benchmark Borough", slug=SITE_SLUG, region="London")
+    rng = random.Random(seed)
+    site = Site.objects.create(name=f"Benchmark {slug}", slug=slug, region="London")
     SitePopulation.objects.bulk_create(
         SitePopulation(site=site, age_band=band, people=rng.randint(40_000, 90_000)) for band in AgeBand
     )
@@ -260,7 +263,7 @@ def bench_data_create() -> None:
     organisations = Organisation.objects.bulk_create(
         (
             Organisation(site=site, name=f"Provider {n:03d}", sector=rng.choice(sectors))
-            for n in range(1, ORGANISATIONS + 1)
+            for n in range(1, organisations_count + 1)
         ),
         batch_size=BATCH_SIZE,
     )
@@ -270,7 +273,7 @@ def bench_data_create() -> None:
     today = timezone.localdate()
     statuses = [Status.ACTIVE] * 17 + [Status.PLANNED, Status.PAUSED, Status.DECOMMISSIONED]
     services = []
-    for n in range(1, SERVICES + 1):
+    for n in range(1, services_count + 1):
         organisation = rng.choice(organisations)
         low = rng.randint(0, 16)
         words = rng.sample(WORDS, 2)

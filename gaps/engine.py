@@ -10,10 +10,11 @@ The same inputs always give the same output, in the same order.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 THRIVING = "thriving"
 ADVICE = "getting-advice"
@@ -108,12 +109,18 @@ class ServiceInput:
     last_checked_on: date | None
     offers: tuple[OfferInput, ...]
 
+    @cached_property
+    def _shares(self) -> dict[str, int]:
+        shares: dict[str, int] = {}
+        for offer in self.offers:
+            shares[offer.grouping] = shares.get(offer.grouping, 0) + offer.share
+        return shares
+
     def capacity_in(self, grouping: str) -> int:
-        share = sum(o.share for o in self.offers if o.grouping == grouping)
-        return (self.annual_capacity or 0) * share // 100
+        return (self.annual_capacity or 0) * self._shares.get(grouping, 0) // 100
 
     def offers_grouping(self, grouping: str) -> bool:
-        return any(o.grouping == grouping for o in self.offers)
+        return grouping in self._shares
 
     def covers(self, low: int, high: int) -> bool:
         return self.min_age <= high and self.max_age >= low
@@ -161,6 +168,20 @@ class AnalysisInput:
     assumptions: Assumptions
     assessment: AssessmentInput | None = None
     principle_labels: Mapping[str, str] = field(default_factory=dict)
+
+    # Indexes the rules share, built once per analysis.
+    @cached_property
+    def counted_services(self) -> list[ServiceInput]:
+        return [s for s in self.services if s.status in COUNTED_STATUSES]
+
+    @cached_property
+    def offering(self) -> dict[str, list[ServiceInput]]:
+        """Counted services offering each grouping."""
+        by_grouping: dict[str, list[ServiceInput]] = {code: [] for code, _ in self.groupings}
+        for service in self.counted_services:
+            for code in service._shares:
+                by_grouping.setdefault(code, []).append(service)
+        return by_grouping
 
 
 # Outputs -----------------------------------------------------------------------------
@@ -226,10 +247,6 @@ def _band_need(band: AgeBandInput, grouping: str, assumptions: Assumptions) -> D
     return Decimal(band.population) * band.prevalence_percent / 100 * split / 100
 
 
-def _counted(services: Iterable[ServiceInput]) -> list[ServiceInput]:
-    return [s for s in services if s.status in COUNTED_STATUSES]
-
-
 # Rules -------------------------------------------------------------------------------
 
 
@@ -245,8 +262,7 @@ def need_by_grouping(inputs: AnalysisInput) -> dict[str, int]:
 
 
 def capacity_by_grouping(inputs: AnalysisInput) -> dict[str, int]:
-    services = _counted(inputs.services)
-    return {code: sum(s.capacity_in(code) for s in services) for code, _ in inputs.groupings}
+    return {code: sum(s.capacity_in(code) for s in inputs.offering[code]) for code, _ in inputs.groupings}
 
 
 def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
@@ -289,10 +305,9 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
     """Groupings served by no service, or by a single sector; Getting Advice and
     Signposting and Getting Risk Support need at least three sectors."""
     need = need_by_grouping(inputs)
-    services = _counted(inputs.services)
     gaps = []
     for code, label in inputs.groupings:
-        offering = [s for s in services if s.offers_grouping(code)]
+        offering = inputs.offering[code]
         sectors = sorted({s.sector_label for s in offering})
         if not offering:
             gaps.append(
@@ -341,10 +356,9 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
 
 def age_band_gaps(inputs: AnalysisInput) -> list[Gap]:
     """Age bands with children and young people but no service in a grouping."""
-    services = _counted(inputs.services)
     gaps = []
     for code, label in inputs.groupings:
-        offering = [s for s in services if s.offers_grouping(code)]
+        offering = inputs.offering[code]
         if not offering:
             continue  # reported once as "no service" rather than once per band
         for band in inputs.age_bands:
@@ -372,8 +386,8 @@ def age_band_gaps(inputs: AnalysisInput) -> list[Gap]:
 
 def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
     """How much advice and help capacity children and families can reach by
-    referring themselves; under a quarter is a gap, none is severe."""
-    services = [s for s in _counted(inputs.services) if any(s.offers_grouping(g) for g in SELF_REFERRAL_GROUPINGS)]
+    referring themselves; under half is a gap, none is severe."""
+    services = [s for s in inputs.counted_services if any(s.offers_grouping(g) for g in SELF_REFERRAL_GROUPINGS)]
     if not services:
         return []
     total = sum(s.capacity_in(g) for s in services for g in SELF_REFERRAL_GROUPINGS)
@@ -410,16 +424,11 @@ def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
 def wait_gaps(inputs: AnalysisInput) -> list[Gap]:
     """Groupings where services wait longer than the site's target."""
     target = inputs.assumptions.max_wait_weeks
-    services = _counted(inputs.services)
     gaps = []
     for code, label in inputs.groupings:
         if code == THRIVING:
             continue
-        over = [
-            s
-            for s in services
-            if s.offers_grouping(code) and s.typical_wait_weeks is not None and s.typical_wait_weeks > target
-        ]
+        over = [s for s in inputs.offering[code] if s.typical_wait_weeks is not None and s.typical_wait_weeks > target]
         if not over:
             continue
         longest = max(s.typical_wait_weeks or 0 for s in over)

@@ -10,10 +10,11 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404
 
 from assessment.models import AgreedScore, Principle, Round, RoundStatus
-from mapping.models import Grouping, Offer, Sector, Service, ServiceStatus
+from mapping.models import Grouping, Offer, ReferralRoute, Sector, Service, ServiceStatus
 from sites.models import AgeBand, Site, SitePopulation
 
 from .engine import (
@@ -94,26 +95,27 @@ def _assessment_input(*, site: Site) -> AssessmentInput | None:
 
 def _services_input(*, site: Site) -> tuple[ServiceInput, ...]:
     """Every current service of the site with its offers and referral routes, in three
-    flat queries whatever the size of the register."""
+    flat queries whatever the size of the register (codes are looked up in Python
+    rather than joined, which keeps the queries on one table each)."""
     sector_labels = dict(Sector.choices)
+    grouping_codes = dict(Grouping.objects.values_list("pk", "code"))
+    route_codes = dict(ReferralRoute.objects.values_list("pk", "code"))
+    current = Q(service__site=site, service__archived_at__isnull=True)
     offers: dict[int, list[OfferInput]] = defaultdict(list)
-    for service_id, grouping, share in Offer.objects.filter(
-        service__site=site, service__archived_at__isnull=True
-    ).values_list("service_id", "grouping__code", "capacity_share"):
-        offers[service_id].append(OfferInput(grouping, share))
+    for service_id, grouping_id, share in Offer.objects.filter(current).values_list(
+        "service_id", "grouping_id", "capacity_share"
+    ):
+        offers[service_id].append(OfferInput(grouping_codes[grouping_id], share))
     routes: dict[int, set[str]] = defaultdict(set)
     through = Service.referral_routes.through
-    for service_id, code in through.objects.filter(service__site=site, service__archived_at__isnull=True).values_list(
-        "service_id", "referralroute__code"
-    ):
-        routes[service_id].add(code)
+    for service_id, route_id in through.objects.filter(current).values_list("service_id", "referralroute_id"):
+        routes[service_id].add(route_codes[route_id])
     rows = (
         Service.objects.filter(site=site, archived_at__isnull=True)
         .exclude(status=ServiceStatus.DECOMMISSIONED)
         .order_by("name", "pk")
         .values_list(
             "pk",
-            "public_id",
             "name",
             "sector",
             "min_age",
@@ -124,9 +126,10 @@ def _services_input(*, site: Site) -> tuple[ServiceInput, ...]:
             "last_checked_on",
         )
     )
+    empty: frozenset[str] = frozenset()
     return tuple(
         ServiceInput(
-            id=str(public_id),
+            id=str(pk),
             name=name,
             sector=sector,
             sector_label=sector_labels.get(sector, sector),
@@ -134,14 +137,12 @@ def _services_input(*, site: Site) -> tuple[ServiceInput, ...]:
             max_age=max_age,
             annual_capacity=capacity,
             typical_wait_weeks=wait,
-            referral_routes=frozenset(routes.get(pk, ())),
+            referral_routes=frozenset(routes[pk]) if pk in routes else empty,
             status=status,
             last_checked_on=checked,
-            offers=tuple(sorted(offers.get(pk, ()), key=lambda o: o.grouping)),
+            offers=tuple(offers.get(pk, ())),
         )
-        for pk, public_id, name, sector, min_age, max_age, capacity, wait, status, checked in rows.iterator(
-            chunk_size=2000
-        )
+        for pk, name, sector, min_age, max_age, capacity, wait, status, checked in rows
     )
 
 
@@ -197,15 +198,18 @@ def _jsonable(value: Any) -> Any:
 def inputs_snapshot(inputs: AnalysisInput) -> dict[str, Any]:
     """Everything the run used, as JSON, kept on the run. Services are summarised
     (the register's own history keeps the detail); assumptions and figures in full."""
-    data = asdict(inputs)
-    services = data.pop("services")
-    data["services"] = {
-        "count": len(services),
-        "by_status": {
-            status: sum(1 for s in services if s["status"] == status)
-            for status in sorted({s["status"] for s in services})
-        },
-        "ids": [s["id"] for s in services],
+    statuses: dict[str, int] = defaultdict(int)
+    for service in inputs.services:
+        statuses[service.status] += 1
+    data = {
+        "site": inputs.site,
+        "today": inputs.today,
+        "groupings": [list(pair) for pair in inputs.groupings],
+        "age_bands": [asdict(band) for band in inputs.age_bands],
+        "assumptions": asdict(inputs.assumptions),
+        "assessment": asdict(inputs.assessment) if inputs.assessment else None,
+        "principle_labels": dict(inputs.principle_labels),
+        "services": {"count": len(inputs.services), "by_status": dict(sorted(statuses.items()))},
     }
     return _jsonable(data)
 
