@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from .selectors import SiteOverview
 
-CHART_WIDTH = 900
+CHART_WIDTH = 920
 LABEL_WIDTH = 330
-BAR_AREA = 360
+BAR_AREA = 320
 ROW_HEIGHT = 56
 BAR_HEIGHT = 32
 # THRIVE's own colours are not specified; these GOV.UK palette colours keep at least
