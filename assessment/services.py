@@ -232,7 +232,9 @@ def agreed_score_save(
         current = AgreedScore.objects.select_for_update().filter(round=round_, item=item).first()
         current_version = current.version if current else 0
         if expected_version is not None and expected_version != current_version:
-            assert current is not None
+            if current is None:
+                # A version for a row that does not exist: a forged or corrupted request.
+                raise ValidationError({"version": "Nothing has been saved here yet: reload and try again."})
             who = current.updated_by or "someone else"
             shown = current.score if current.score is not None else "not yet scored"
             raise StaleSave(
@@ -277,7 +279,9 @@ def rating_save(
         )
         current_version = current.version if current else 0
         if expected_version is not None and expected_version != current_version:
-            assert current is not None
+            if current is None:
+                # A version for a row that does not exist: a forged or corrupted request.
+                raise ValidationError({"version": "Nothing has been saved here yet: reload and try again."})
             raise StaleSave(
                 f"{current.participant}'s rating was changed to {current.score} after you opened the page. "
                 "Your change was not saved.",

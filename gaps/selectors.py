@@ -163,7 +163,8 @@ def analysis_inputs(*, site: Site, today: date) -> AnalysisInput:
                 prevalence_percent=prevalence.get(band.value, Decimal(0)),
             )
         )
-    principle_labels = dict(Principle.objects.order_by("code", "-instrument__loaded_at").values_list("code", "label"))
+    # Oldest instrument first, so the latest loaded wording is the one dict() keeps.
+    principle_labels = dict(Principle.objects.order_by("code", "instrument__loaded_at").values_list("code", "label"))
     return AnalysisInput(
         site=site.slug,
         today=today,

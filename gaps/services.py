@@ -21,8 +21,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import User
+from assessment.models import Principle
 from sites.models import Site
 
 from .engine import AnalysisResult, analyse
@@ -38,7 +40,7 @@ from .models import (
     RunTrigger,
     SiteAssumptions,
 )
-from .selectors import analysis_inputs, inputs_snapshot
+from .selectors import analysis_inputs, inputs_snapshot, prevalence_figures
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +68,8 @@ def _enqueue(run_id: int) -> str:
 
     try:
         run_analysis.apply_async(args=[run_id], retry=False)
-    except Exception as error:  # noqa: BLE001 - any broker failure leaves the run queued for the sweeper
+    except (KombuOperationalError, OSError) as error:
+        # The broker is unreachable: the run stays queued and the sweeper sends it later.
         logger.warning("Could not enqueue analysis run %s: %s", run_id, error)
         AnalysisRun.objects.filter(pk=run_id).update(enqueue_error=str(error)[:300])
         return BROKER_DOWN_MESSAGE
@@ -84,7 +87,14 @@ def run_request(*, site: Site, user: User | None, trigger: str) -> RunRequest:
         Site.objects.select_for_update().filter(pk=site.pk).first()
         pending = AnalysisRun.objects.filter(site=site, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]).first()
         if pending is not None:
-            return RunRequest(run=pending, enqueued=True, message="An analysis of this site is already in progress.")
+            waiting_for_broker = pending.enqueued_at is None and bool(pending.enqueue_error)
+            return RunRequest(
+                run=pending,
+                enqueued=not waiting_for_broker,
+                message=BROKER_DOWN_MESSAGE
+                if waiting_for_broker
+                else "An analysis of this site is already in progress.",
+            )
         run = AnalysisRun.objects.create(site=site, trigger=trigger, requested_by=user)
         transaction.on_commit(lambda: outcome.append(_enqueue(run.pk)))
     message = outcome[0] if outcome else ""
@@ -139,6 +149,20 @@ def run_execute(*, run_id: int, today: date | None = None, pause: Callable[[], N
     try:
         inputs = analysis_inputs(site=run.site, today=today or timezone.localdate())
         snapshot = inputs_snapshot(inputs)
+        # The survey behind each figure, so the run's page shows the wave, measure and
+        # caveat the run used even after staff edit the prevalence table.
+        snapshot["prevalence"] = [
+            {
+                "age_band": figure.age_band,
+                "percent": str(figure.percent),
+                "survey": figure.survey,
+                "wave": figure.wave,
+                "measure": figure.measure,
+                "source_ages": figure.source_ages,
+                "caveat": figure.caveat,
+            }
+            for figure in prevalence_figures()
+        ]
         _progress(run_id, 40, "Comparing provision with need")
         if pause:
             pause()
@@ -261,15 +285,24 @@ def runs_sweep(*, now: Any = None) -> list[int]:
 # Assumptions and decisions --------------------------------------------------------------
 
 
+SPLIT_FIELDS = ("advice_percent", "help_percent", "more_help_percent", "risk_percent")
+
+
 def assumptions_update(*, site: Site, user: User | None, data: dict[str, Any]) -> SiteAssumptions:
-    split_total = sum(
-        Decimal(str(data[k])) for k in ("advice_percent", "help_percent", "more_help_percent", "risk_percent")
-    )
+    shares = {name: Decimal(str(data[name])) for name in SPLIT_FIELDS}
+    for name, share in shares.items():
+        if not 0 <= share <= 100:
+            raise ValidationError({name: "Enter a share from 0 to 100."})
+    split_total = sum(shares.values(), Decimal(0))
     if split_total != 100:
+        shown = f"{split_total.normalize():f}"
         raise ValidationError(
-            {"__all__": f"The shares of need across the four help groupings add up to {split_total}%. Make them 100%."}
+            {"__all__": f"The shares of need across the four help groupings add up to {shown}%. Make them 100%."}
         )
+    known = set(Principle.objects.values_list("code", flat=True))
     for code, weight in (data.get("principle_weights") or {}).items():
+        if known and code not in known:
+            raise ValidationError({"principle_weights": f"There is no THRIVE principle with the code {code!r}."})
         if not 0 <= Decimal(str(weight)) <= 3:
             raise ValidationError({"principle_weights": f"The weight for {code} must be from 0 to 3."})
     assumptions, _ = SiteAssumptions.objects.get_or_create(site=site)
@@ -297,6 +330,7 @@ def decision_update(
     due_on: date | None = None,
     manual_rank: int | None = None,
     clear_rank: bool = False,
+    clear_due_on: bool = False,
 ) -> ImprovementDecision:
     if status is not None and status not in DecisionStatus.values:
         raise ValidationError({"status": "Choose accept, dismiss or not yet decided."})
@@ -313,6 +347,8 @@ def decision_update(
             decision.owner = owner.strip()
         if due_on is not None:
             decision.due_on = due_on
+        if clear_due_on:
+            decision.due_on = None
         if manual_rank is not None:
             decision.manual_rank = manual_rank
         if clear_rank:

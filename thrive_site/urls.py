@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sites/", include("sites.urls")),
     path("sites/<slug:site_slug>/", include("mapping.urls")),
+    path("sites/<slug:site_slug>/gaps/", include("gaps.urls")),
     path("api/", include("thrive_site.api_urls")),
     path("health/", health_view, name="health"),
     path("admin/", admin.site.urls),

@@ -1,0 +1,556 @@
+"""API endpoints for the THRIVE Assessment Tool: the instrument versions, a site's
+rounds, their agreed scores and participants' ratings, a round's results and the
+comparison of the baseline with each later round.
+
+Endpoints parse input, call one selector or service, and serialise the result; the
+rules live in assessment.services. Rounds are reached through the site in the URL,
+and items by their code within the round's own version of the tool, so a round of
+another site, or an item of another version, is a 404.
+
+A change the round's state refuses (it is submitted or locked) is a 409 Conflict
+with {"detail", "code"}; so is a save based on a value someone else has changed
+since (code "stale"), which also carries the current value. Other refusals (a round
+submitted with items not yet scored, a score off the scale) are a 400 naming the field.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.models import User
+from sites.api import SITE_SLUG, CanChangeSiteOrReadOnly, SiteScopedApi, request_user
+
+from . import services
+from .models import AgreedScore, Instrument, Item, Rating, Round
+from .results import Change, Mean, RoundResults, ScoredItem
+from .selectors import (
+    instrument_items,
+    instruments_all,
+    round_get,
+    round_items_with_scores,
+    round_result,
+    rounds_compared,
+    rounds_for_site,
+)
+from .serializers import (
+    ITEM_NOT_IN_ROUND,
+    AgreedScoreConflictSerializer,
+    AgreedScoreInputSerializer,
+    AgreedScoreSerializer,
+    AssessmentComparisonSerializer,
+    AssessmentConflictSerializer,
+    AssessmentRefusalSerializer,
+    InstrumentDetailSerializer,
+    InstrumentSerializer,
+    RatingConflictSerializer,
+    RatingCreateSerializer,
+    RatingListQuerySerializer,
+    RatingSerializer,
+    RatingUpdateSerializer,
+    RoundCreateSerializer,
+    RoundResultsSerializer,
+    RoundSerializer,
+    RoundUpdateSerializer,
+)
+
+VERSION = OpenApiParameter(
+    "version",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="An instrument version, as listed by /api/instruments/ (for example draft-2026.1).",
+)
+ROUND_ID = OpenApiParameter("public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The round's id.")
+ITEM_CODE = OpenApiParameter(
+    "item_code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The code of an item of the round's version of the tool (for example system-common-language).",
+)
+RATING_ID = OpenApiParameter("rating_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The rating's id.")
+CONFLICT = {409: AssessmentConflictSerializer}
+
+
+class RoundConflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This round cannot change."
+    default_code = "conflict"
+
+
+class CanScoreSiteOrReadOnly(CanChangeSiteOrReadOnly):
+    message = "Only commissioners of this site can run and score its assessment rounds."
+
+
+# Instruments: the same for every site, read by any signed-in user.
+
+
+@extend_schema(tags=["assessment instruments"])
+class InstrumentListApi(GenericAPIView[Instrument]):
+    """The loaded versions of the THRIVE Assessment Tool, newest first: new rounds use the newest."""
+
+    serializer_class = InstrumentSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self) -> QuerySet[Instrument]:
+        return instruments_all()
+
+    @extend_schema(responses=InstrumentSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(InstrumentSerializer(self.get_queryset(), many=True).data)
+
+
+@extend_schema(tags=["assessment instruments"], parameters=[VERSION])
+class InstrumentDetailApi(GenericAPIView[Instrument]):
+    """One version of the tool with its parts of the system, principles and items."""
+
+    serializer_class = InstrumentDetailSerializer
+    filter_backends = []
+
+    @extend_schema(responses=InstrumentDetailSerializer)
+    def get(self, request: Request, version: str) -> Response:
+        instrument = instruments_all().filter(version=version).first()
+        if instrument is None:
+            raise Http404("No such version of the tool")
+        return Response(InstrumentDetailSerializer(instrument).data)
+
+
+# Rounds
+
+
+class _AssessmentApi(SiteScopedApi):
+    permission_classes = [IsAuthenticated, CanScoreSiteOrReadOnly]
+    pagination_class = None
+    _round: Round | None = None
+
+    def get_round(self, public_id: UUID) -> Round:
+        if self._round is None:
+            self._round = round_get(site=self.get_site(), public_id=public_id)
+        return self._round
+
+    def get_round_again(self, public_id: UUID) -> Round:
+        """The round read afresh after a change, with its state and progress as saved."""
+        self._round = None
+        return self.get_round(public_id)
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.RoundNotEditable):
+            exc = RoundConflict({"detail": exc.messages[0], "code": exc.code or "locked"})
+        return super().handle_exception(exc)
+
+
+@extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG])
+class RoundListCreateApi(_AssessmentApi):
+    """The site's rounds: the baseline, then follow-ups. Starting one needs a commissioner
+    of the site, and the round in progress (a draft) submitted first."""
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return RoundCreateSerializer if self.request.method == "POST" else RoundSerializer
+
+    def get_queryset(self) -> QuerySet[Round]:
+        return rounds_for_site(site=self.get_site())
+
+    @extend_schema(responses=RoundSerializer(many=True))
+    def get(self, request: Request, site_slug: str) -> Response:
+        return Response(RoundSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer})
+    def post(self, request: Request, site_slug: str) -> Response:
+        site = self.get_site()
+        serializer = RoundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        round_ = services.round_create(
+            site=site,
+            user=request_user(request),
+            held_on=data["held_on"],
+            notes=data["notes"],
+            instrument=data.get("instrument"),
+        )
+        return Response(RoundSerializer(self.get_round(round_.public_id)).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
+class RoundDetailApi(_AssessmentApi):
+    """One round with its progress. Its date and notes change only while it is a draft."""
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return RoundUpdateSerializer if self.request.method == "PATCH" else RoundSerializer
+
+    @extend_schema(responses=RoundSerializer)
+    def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        return Response(RoundSerializer(self.get_round(public_id)).data)
+
+    @extend_schema(request=RoundUpdateSerializer, responses={200: RoundSerializer, **CONFLICT})
+    def patch(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        round_ = self.get_round(public_id)
+        serializer = RoundUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        services.round_update(
+            round_=round_,
+            user=request_user(request),
+            held_on=data.get("held_on", round_.held_on),
+            notes=data.get("notes", round_.notes),
+        )
+        return Response(RoundSerializer(self.get_round_again(public_id)).data)
+
+
+class _RoundTransitionApi(_AssessmentApi):
+    serializer_class = RoundSerializer
+
+    def transition(self, round_: Round, user: User) -> None:
+        raise NotImplementedError
+
+    @extend_schema(request=None, responses={200: RoundSerializer, 400: AssessmentRefusalSerializer, **CONFLICT})
+    def post(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        round_ = self.get_round(public_id)
+        self.transition(round_, request_user(request))
+        return Response(RoundSerializer(self.get_round_again(public_id)).data)
+
+
+@extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
+class RoundSubmitApi(_RoundTransitionApi):
+    """Submit a draft round. Every item needs an agreed score first: if any has none,
+    the answer is a 400 naming them and the round stays a draft."""
+
+    def transition(self, round_: Round, user: User) -> None:
+        services.round_submit(round_=round_, user=user)
+
+
+@extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
+class RoundReopenApi(_RoundTransitionApi):
+    """Return a submitted round to draft to correct it (a draft stays a draft). A locked
+    round cannot be reopened (409)."""
+
+    def transition(self, round_: Round, user: User) -> None:
+        services.round_reopen(round_=round_, user=user)
+
+
+@extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
+class RoundLockApi(_RoundTransitionApi):
+    """Lock a submitted round for good (a locked round stays locked). A draft must be
+    submitted first (400)."""
+
+    def transition(self, round_: Round, user: User) -> None:
+        services.round_lock(round_=round_, user=user)
+
+
+# Agreed scores
+
+
+def _agreed_row(item: Item, agreed: AgreedScore | None) -> dict[str, Any]:
+    """The agreed score of an item, or its empty state (version 0) if never saved."""
+    return {
+        "item": item.code,
+        "part": item.part.code,
+        "principle": item.principle.code,
+        "score": agreed.score if agreed else None,
+        "evidence_value": agreed.evidence_value if agreed else None,
+        "evidence_text": agreed.evidence_text if agreed else "",
+        "notes": agreed.notes if agreed else "",
+        "version": agreed.version if agreed else 0,
+        "updated_by": agreed.updated_by.username if agreed and agreed.updated_by else None,
+        "updated_at": agreed.updated_at if agreed else None,
+    }
+
+
+def _item_in(round_: Round, item_code: str) -> Item:
+    """The round's item with this code, with its agreed score attached as `.agreed`."""
+    item = next((i for i in round_items_with_scores(round_=round_) if i.code == item_code), None)
+    if item is None:
+        raise Http404("No such item in the version of the tool this round is scored on")
+    return item
+
+
+@extend_schema(tags=["agreed scores"], parameters=[SITE_SLUG, ROUND_ID])
+class AgreedScoreListApi(_AssessmentApi):
+    """Every item of the round, in the tool's order, with its agreed score (null while
+    not yet scored) and the version to send back with a change."""
+
+    serializer_class = AgreedScoreSerializer
+
+    def get_queryset(self) -> QuerySet[Item]:
+        # Only the browsable API asks (for filters it could offer): the list is built
+        # from round_items_with_scores, which attaches each item's agreed score.
+        return instrument_items(instrument=self.get_round(self.kwargs["public_id"]).instrument)
+
+    @extend_schema(responses=AgreedScoreSerializer(many=True))
+    def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        items = round_items_with_scores(round_=self.get_round(public_id))
+        rows = [_agreed_row(item, item.agreed) for item in items]  # type: ignore[attr-defined]
+        return Response(AgreedScoreSerializer(rows, many=True).data)  # type: ignore[arg-type]
+
+
+@extend_schema(tags=["agreed scores"], parameters=[SITE_SLUG, ROUND_ID, ITEM_CODE])
+class AgreedScoreDetailApi(_AssessmentApi):
+    """The agreed score of one item: the score that counts in the round's results."""
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return AgreedScoreInputSerializer if self.request.method == "PUT" else AgreedScoreSerializer
+
+    @extend_schema(responses=AgreedScoreSerializer)
+    def get(self, request: Request, site_slug: str, public_id: UUID, item_code: str) -> Response:
+        item = _item_in(self.get_round(public_id), item_code)
+        return Response(AgreedScoreSerializer(_agreed_row(item, item.agreed)).data)  # type: ignore[attr-defined]
+
+    @extend_schema(
+        request=AgreedScoreInputSerializer,
+        responses={200: AgreedScoreSerializer, 409: AgreedScoreConflictSerializer},
+        description="Set the agreed score, evidence and notes of the item, sending the `version` last read. "
+        "If someone has saved the item since, nothing changes and the answer is a 409 with code `stale` and "
+        "their value in `current`; a submitted or locked round answers 409 with code `submitted` or `locked`.",
+    )
+    def put(self, request: Request, site_slug: str, public_id: UUID, item_code: str) -> Response:
+        round_ = self.get_round(public_id)
+        item = _item_in(round_, item_code)
+        serializer = AgreedScoreInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            agreed = services.agreed_score_save(
+                round_=round_,
+                item=item,
+                user=request_user(request),
+                data=services.AgreedScoreInput(
+                    score=data["score"],
+                    evidence_value=data["evidence_value"],
+                    evidence_text=data["evidence_text"],
+                    notes=data["notes"],
+                ),
+                expected_version=data["version"],
+            )
+        except services.StaleSave as stale:
+            body = {"detail": stale.messages[0], "code": "stale", "current": _agreed_row(item, stale.current)}
+            return Response(AgreedScoreConflictSerializer(body).data, status=status.HTTP_409_CONFLICT)
+        return Response(AgreedScoreSerializer(_agreed_row(item, agreed)).data)
+
+
+# Ratings
+
+
+def _ratings_of(round_: Round) -> QuerySet[Rating]:
+    return round_.ratings.select_related("item", "recorded_by").order_by("item__order", "participant")
+
+
+def _rating_in(round_: Round, rating_id: UUID) -> Rating:
+    rating = _ratings_of(round_).filter(public_id=rating_id).first()
+    if rating is None:
+        raise Http404("No such rating in this round")
+    return rating
+
+
+@extend_schema(tags=["ratings"], parameters=[SITE_SLUG, ROUND_ID])
+class RatingListCreateApi(_AssessmentApi):
+    """Participants' own ratings of the round's items, to show the spread in the room.
+    The round's agreed score, not these, is what counts in the results."""
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return RatingCreateSerializer if self.request.method == "POST" else RatingSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "round": self.get_round(self.kwargs["public_id"])}
+
+    def get_queryset(self) -> QuerySet[Rating]:
+        round_ = self.get_round(self.kwargs["public_id"])
+        query = RatingListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        code = query.validated_data.get("item")
+        if code is None:
+            return _ratings_of(round_)
+        if not instrument_items(instrument=round_.instrument).filter(code=code).exists():
+            raise serializers.ValidationError({"item": [ITEM_NOT_IN_ROUND]})
+        return _ratings_of(round_).filter(item__code=code)
+
+    @extend_schema(parameters=[RatingListQuerySerializer], responses=RatingSerializer(many=True))
+    def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        return Response(RatingSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(
+        request=RatingCreateSerializer,
+        responses={200: RatingSerializer, 201: RatingSerializer, **CONFLICT},
+        description="Record a participant's rating of an item (201). A participant who has already rated "
+        "the item (names compared ignoring case) has their rating replaced (200).",
+    )
+    def post(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        round_ = self.get_round(public_id)
+        serializer = RatingCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        rating = services.rating_save(
+            round_=round_,
+            item=data["item"],
+            user=request_user(request),
+            participant=data["participant"],
+            score=data["score"],
+            notes=data["notes"],
+        )
+        # The first save of a rating gives it version 1.
+        created = rating.version == 1
+        return Response(
+            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+@extend_schema(tags=["ratings"], parameters=[SITE_SLUG, ROUND_ID, RATING_ID])
+class RatingDetailApi(_AssessmentApi):
+    """One participant's rating of one item."""
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        return RatingUpdateSerializer if self.request.method in ("PUT", "PATCH") else RatingSerializer
+
+    @extend_schema(responses=RatingSerializer)
+    def get(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
+        return Response(RatingSerializer(_rating_in(self.get_round(public_id), rating_id)).data)
+
+    @extend_schema(request=RatingUpdateSerializer, responses={200: RatingSerializer, 409: RatingConflictSerializer})
+    def put(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
+        return self._update(request, public_id, rating_id, partial=False)
+
+    @extend_schema(request=RatingUpdateSerializer, responses={200: RatingSerializer, 409: RatingConflictSerializer})
+    def patch(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
+        return self._update(request, public_id, rating_id, partial=True)
+
+    @extend_schema(responses={204: None, **CONFLICT})
+    def delete(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
+        round_ = self.get_round(public_id)
+        services.rating_delete(round_=round_, rating=_rating_in(round_, rating_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _update(self, request: Request, public_id: UUID, rating_id: UUID, *, partial: bool) -> Response:
+        round_ = self.get_round(public_id)
+        rating = _rating_in(round_, rating_id)
+        serializer = RatingUpdateSerializer(data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            rating = services.rating_save(
+                round_=round_,
+                item=rating.item,
+                user=request_user(request),
+                participant=rating.participant,
+                score=data.get("score", rating.score),
+                notes=data.get("notes", rating.notes),
+                expected_version=data.get("version"),
+            )
+        except services.StaleSave as stale:
+            body = {"detail": stale.messages[0], "code": "stale", "current": stale.current}
+            return Response(RatingConflictSerializer(body).data, status=status.HTTP_409_CONFLICT)
+        return Response(RatingSerializer(rating).data)
+
+
+# Results
+
+
+def _mean(mean: Mean) -> dict[str, Any]:
+    return {"mean": mean.value, "scored": mean.scored, "total": mean.total, "thrive_like": mean.thrive_like}
+
+
+def _cell(item: ScoredItem) -> dict[str, Any]:
+    return {"principle": item.principle.code, "part": item.part.code, "item": item.code, "score": item.score}
+
+
+def _results_data(results: RoundResults) -> dict[str, Any]:
+    return {
+        "threshold": results.threshold,
+        "principles": [
+            {"code": p.code, "label": p.label, **_mean(results.by_principle[p.code])} for p in results.principles
+        ],
+        "parts": [{"code": p.code, "label": p.label, **_mean(results.by_part[p.code])} for p in results.parts],
+        "overall": _mean(results.overall),
+        "heatmap": [_cell(item) for item in results.items],
+        "below_threshold": [
+            {**_cell(item), "description": item.description, "evidence": item.evidence}
+            for item in results.below_threshold
+        ],
+        "not_scored": [item.code for item in results.not_scored],
+    }
+
+
+@extend_schema(tags=["assessment results"], parameters=[SITE_SLUG, ROUND_ID])
+class RoundResultsApi(_AssessmentApi):
+    """The round's results from its agreed scores: the mean per principle, per part of the
+    system and overall (of the scored items) and whether each is THRIVE-like, the heatmap
+    of principles × parts, and the items below the threshold, lowest first."""
+
+    serializer_class = RoundResultsSerializer
+
+    @extend_schema(responses=RoundResultsSerializer)
+    def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        results = round_result(round_=self.get_round(public_id))
+        return Response(RoundResultsSerializer(_results_data(results)).data)
+
+
+def _round_summary(round_: Round) -> dict[str, Any]:
+    return {
+        "id": round_.public_id,
+        "label": round_.label,
+        "held_on": round_.held_on,
+        "status": round_.status,
+        "instrument": round_.instrument.version,
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {"before": change.before, "after": change.after, "change": change.delta, "direction": change.direction}
+
+
+def _unique(axes: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(axes))
+
+
+@extend_schema(tags=["assessment results"], parameters=[SITE_SLUG])
+class ComparisonApi(_AssessmentApi):
+    """The baseline against each later submitted or locked round: the change per item,
+    per principle, per part of the system and overall. Empty until two rounds are
+    submitted. Rounds on different versions of the tool compare where they share items
+    (same part and principle)."""
+
+    serializer_class = AssessmentComparisonSerializer
+
+    @extend_schema(responses=AssessmentComparisonSerializer)
+    def get(self, request: Request, site_slug: str) -> Response:
+        compared = rounds_compared(site=self.get_site())
+        comparisons = []
+        for _, later, comparison in compared:
+            after_items = [item for item, _ in comparison.items]
+            # compare_rounds lists principles and parts in the order they first appear
+            # among the later round's items, which names them by label only; the same
+            # walk over its items recovers their codes.
+            principles = _unique([item.principle for item in after_items])
+            parts = _unique([item.part for item in after_items])
+            comparisons.append(
+                {
+                    "round": _round_summary(later),
+                    "items": [
+                        {
+                            "item": item.code,
+                            "principle": item.principle.code,
+                            "part": item.part.code,
+                            "label": change.label,
+                            **_change(change),
+                        }
+                        for item, change in comparison.items
+                    ],
+                    "principles": [
+                        {"code": axis.code, "label": change.label, **_change(change)}
+                        for axis, change in zip(principles, comparison.principles, strict=True)
+                    ],
+                    "parts": [
+                        {"code": axis.code, "label": change.label, **_change(change)}
+                        for axis, change in zip(parts, comparison.parts, strict=True)
+                    ],
+                    "overall": _change(comparison.overall),
+                }
+            )
+        baseline = _round_summary(compared[0][0]) if compared else None
+        return Response(AssessmentComparisonSerializer({"baseline": baseline, "comparisons": comparisons}).data)
