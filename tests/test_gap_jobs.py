@@ -149,3 +149,29 @@ def test_a_run_requested_while_redis_is_down_answers_quickly_and_is_not_lost(
     later = timezone.now() + gap_services.REQUEUE_QUEUED_AFTER + timedelta(seconds=1)
     assert gap_services.runs_sweep(now=later) == [run.pk]
     assert wait_for(lambda: run_status(run) == RunStatus.SUCCEEDED)
+
+
+def test_a_run_cut_off_by_a_postgresql_restart_is_retried_and_finishes(
+    celery_worker_process: CeleryWorker, site_a: Site, commissioner_a: User, groupings: dict[str, Any]
+) -> None:
+    small_site(site_a, groupings)
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    test_database = urlunsplit(parts._replace(path=f"/{connection.settings_dict['NAME']}"))
+    with psycopg.connect(test_database) as blocker:
+        blocker.execute("LOCK TABLE gaps_gap IN ACCESS EXCLUSIVE MODE")
+        request = gap_services.run_request(site=site_a, user=commissioner_a, trigger=RunTrigger.PAGE)
+        assert wait_for(lambda: AnalysisRun.objects.get(pk=request.run.pk).progress == 80)
+        # What a PostgreSQL restart does to the worker mid-run: its session is cut off.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), %s)",
+                [blocker.info.backend_pid],
+            )
+            (cut,) = cursor.fetchone()
+        assert cut >= 1
+        blocker.rollback()
+    assert wait_for(lambda: run_status(request.run) == RunStatus.SUCCEEDED), run_status(request.run)
+    run = AnalysisRun.objects.get(pk=request.run.pk)
+    assert run.attempts == 2
+    assert run.gaps.exists()
