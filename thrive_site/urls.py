@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("sites/", include("sites.urls")),
     path("sites/<slug:site_slug>/", include("mapping.urls")),
+    path("sites/<slug:site_slug>/assessment/", include("assessment.urls")),
+    path("assessment/", include("assessment.instrument_urls")),
     path("sites/<slug:site_slug>/gaps/", include("gaps.urls")),
     path("api/", include("thrive_site.api_urls")),
     path("health/", health_view, name="health"),
