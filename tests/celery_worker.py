@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import kombu.pools
 import pytest
 from django.db import connection
 from redis import Redis
@@ -67,10 +68,27 @@ def _test_database_url() -> str:
 
 def _use_broker_options(options: dict[str, Any]) -> None:
     celery_app.conf.broker_transport_options = options
-    # Pooled connections were made with the previous options; drop them so the next
-    # publish or broadcast connects afresh.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
+    _forget_broker_connections()
+
+
+def point_broker_at(url: str) -> None:
+    """Send this process's tasks and broadcasts to another broker address (a test
+    points it at a port where nothing listens to play Redis being down)."""
+    celery_app.conf.broker_url = url
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    """Close every pooled broker connection of this process so the next publish or
+    broadcast connects afresh, with the current address and options.
+
+    kombu keeps connection and producer pools in a registry keyed by address and
+    options, and the app's pool is that registry's entry: closing it without clearing
+    the registry leaves a closed pool that comes back ("Acquire on closed pool") as
+    soon as the options are the same again, for example when a test's own worker
+    hands back to the session's worker.
+    """
+    kombu.pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

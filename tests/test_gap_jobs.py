@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import kombu.pools
 import psycopg
 import pytest
 from django.db import connection
@@ -20,7 +19,7 @@ from gaps import services as gap_services
 from gaps.models import AnalysisRun, Gap, Improvement, RunStatus, RunTrigger
 from gaps.tasks import run_analysis
 from sites.models import AgeBand, Site, SitePopulation
-from tests.celery_worker import CeleryWorker, KillableWorker, _use_broker_options
+from tests.celery_worker import CeleryWorker, KillableWorker, point_broker_at
 from tests.factories import OfferFactory, ServiceFactory
 from thrive_site.celery import app as celery_app
 
@@ -54,14 +53,6 @@ def small_site(site: Site, groupings: dict[str, Any]) -> None:
 def queue_drained(worker: CeleryWorker) -> bool:
     with Redis.from_url(celery_app.conf.broker_url) as client:
         return client.llen(f"{worker.key_prefix}{worker.queue}") == 0 and not client.hlen(f"{worker.key_prefix}unacked")
-
-
-def point_broker_at(url: str) -> None:
-    celery_app.conf.broker_url = url
-    # Connection and producer pools are kept per broker in kombu's registry; drop them
-    # all so the next publish connects to the new address.
-    kombu.pools.reset()
-    _use_broker_options(dict(celery_app.conf.broker_transport_options))
 
 
 def test_a_requested_run_is_carried_out_by_the_worker(

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import kombu.pools
 import psycopg
 import pytest
 from django.apps import apps as django_apps
@@ -36,7 +35,7 @@ from gaps.models import (
 from gaps.selectors import improvements_with_decisions
 from sites.demo import demo_load
 from sites.models import AgeBand, Site, SitePopulation
-from tests.celery_worker import CeleryWorker, _use_broker_options
+from tests.celery_worker import CeleryWorker, point_broker_at
 from tests.factories import OfferFactory, ServiceFactory
 from thrive_site.celery import app as celery_app
 
@@ -119,14 +118,6 @@ def wait_for(predicate: Any, timeout: float = FINISH_TIMEOUT) -> bool:
             return True
         time.sleep(0.05)
     return bool(predicate())
-
-
-def point_broker_at(url: str) -> None:
-    celery_app.conf.broker_url = url
-    # Connection and producer pools are kept per broker in kombu's registry; drop them
-    # all so the next publish connects to the new address.
-    kombu.pools.reset()
-    _use_broker_options(dict(celery_app.conf.broker_transport_options))
 
 
 # Fixtures --------------------------------------------------------------------------------
