@@ -51,6 +51,15 @@ def reviewer(db: Any) -> User:
     return UserFactory(username="reviewer", is_programme_reviewer=True)
 
 
+@pytest.fixture
+def reviewer_commissioning_a(site_a: Site) -> User:
+    """A programme reviewer who was also given a commissioner membership of site A
+    (the admin refuses this; the row is made directly): still reads only."""
+    user = UserFactory(username="reviewer-commissioning-a", is_programme_reviewer=True)
+    MembershipFactory(user=user, site=site_a, role=Role.COMMISSIONER)
+    return user
+
+
 def _client_for(user: User | None) -> Client:
     client = Client()
     if user is not None:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -69,3 +70,14 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} – {self.get_role_display()} of {self.site}"
+
+    def clean(self) -> None:
+        super().clean()
+        user = getattr(self, "user", None)
+        if self.role == Role.COMMISSIONER and user is not None and user.is_programme_reviewer:
+            raise ValidationError(
+                {
+                    "role": f"{user} is a programme reviewer: they read every site and change none. "
+                    "Make them a site viewer, or take away the programme reviewer flag first."
+                }
+            )

@@ -25,15 +25,6 @@ def sites_visible_to(*, user: User | AnonymousUser) -> QuerySet[Site]:
     return Site.objects.filter(memberships__user=user).distinct()
 
 
-def sites_editable_by(*, user: User | AnonymousUser) -> QuerySet[Site]:
-    """Sites whose register the user may change: commissioners only (and superusers)."""
-    if not user.is_authenticated:
-        return Site.objects.none()
-    if user.is_superuser:
-        return Site.objects.all()
-    return Site.objects.filter(memberships__user=user, memberships__role=Role.COMMISSIONER).distinct()
-
-
 def site_get_for_user(*, user: User | AnonymousUser, slug: str) -> Site:
     """The site with this slug if the user may see it, else Http404."""
     try:
@@ -43,10 +34,14 @@ def site_get_for_user(*, user: User | AnonymousUser, slug: str) -> Site:
 
 
 def user_can_edit_site(*, user: User | AnonymousUser, site: Site) -> bool:
+    """Commissioners of the site (and superusers) change it. A programme reviewer reads
+    every site and changes none, whatever memberships they were also given."""
     if not user.is_authenticated:
         return False
     if user.is_superuser:
         return True
+    if getattr(user, "is_programme_reviewer", False):
+        return False
     return Membership.objects.filter(user=user, site=site, role=Role.COMMISSIONER).exists()
 
 
@@ -54,11 +49,11 @@ def user_role_label(*, user: User | AnonymousUser, site: Site) -> str:
     """How the user relates to the site, for the page header."""
     if not user.is_authenticated:
         return ""
+    if getattr(user, "is_programme_reviewer", False) and not user.is_superuser:
+        return "Programme reviewer"
     membership = Membership.objects.filter(user=user, site=site).first()
     if membership is not None:
         return membership.get_role_display()
     if user.is_superuser:
         return "Administrator"
-    if getattr(user, "is_programme_reviewer", False):
-        return "Programme reviewer"
     return ""

@@ -206,7 +206,7 @@ def test_reviewer_sees_every_site_in_the_site_list(api_for: Any, reviewer: User,
     assert [site["slug"] for site in response.json()["results"]] == ["eastmere", "northbridge"]
 
 
-@pytest.mark.parametrize("persona", ["viewer_a", "reviewer"])
+@pytest.mark.parametrize("persona", ["viewer_a", "reviewer", "reviewer_commissioning_a"])
 def test_people_who_only_read_site_a_get_403_on_every_write_and_nothing_changes(
     request: pytest.FixtureRequest, api_for: Any, persona: str, service_a: Service
 ) -> None:

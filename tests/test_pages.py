@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from mapping.models import Offer, Organisation, Service
-from sites.models import Site
+from sites.models import Membership, Role, Site
 from tests.factories import OfferFactory, OrganisationFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_commissioner_can_open_every_page_of_their_site(
         assert client.get(url).status_code == 200, url
 
 
-@pytest.mark.parametrize("persona", ["viewer_a", "reviewer"])
+@pytest.mark.parametrize("persona", ["viewer_a", "reviewer", "reviewer_commissioning_a"])
 def test_readers_see_pages_but_cannot_open_edit_pages(
     request: pytest.FixtureRequest, persona: str, client_for: Any, site_a: Site, service_a: Service
 ) -> None:
@@ -80,7 +80,7 @@ def test_readers_see_pages_but_cannot_open_edit_pages(
         assert client.get(url).status_code == 403, url
 
 
-@pytest.mark.parametrize("persona", ["viewer_a", "reviewer"])
+@pytest.mark.parametrize("persona", ["viewer_a", "reviewer", "reviewer_commissioning_a"])
 def test_readers_cannot_change_anything(
     request: pytest.FixtureRequest, persona: str, client_for: Any, site_a: Site, service_a: Service
 ) -> None:
@@ -132,6 +132,26 @@ def test_programme_reviewer_sees_every_site_on_home(
 ) -> None:
     page = client_for(reviewer).get(reverse("home")).content.decode()
     assert "Northbridge" in page and "Eastmere" in page
+
+
+def test_the_admin_refuses_to_make_a_programme_reviewer_a_commissioner(
+    admin_client: Client, reviewer: User, site_a: Site
+) -> None:
+    form = {"user": reviewer.pk, "site": site_a.pk, "role": Role.COMMISSIONER}
+    response = admin_client.post(reverse("admin:sites_membership_add"), form)
+    assert response.status_code == 200
+    assert "is a programme reviewer: they read every site and change none" in response.content.decode()
+    assert not Membership.objects.filter(user=reviewer).exists()
+    response = admin_client.post(reverse("admin:sites_membership_add"), {**form, "role": Role.VIEWER})
+    assert response.status_code == 302
+    assert Membership.objects.get(user=reviewer).role == Role.VIEWER
+
+
+def test_a_reviewer_with_a_commissioner_membership_is_shown_as_a_programme_reviewer(
+    client_for: Any, reviewer_commissioning_a: User, site_a: Site
+) -> None:
+    page = client_for(reviewer_commissioning_a).get(reverse("sites:overview", kwargs={"site_slug": site_a.slug}))
+    assert "Programme reviewer" in page.content.decode()
 
 
 def service_form_data(organisation: Organisation, **overrides: Any) -> dict[str, Any]:
