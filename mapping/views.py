@@ -30,6 +30,7 @@ from .selectors import (
     service_history,
     service_is_stale,
     services_for_site,
+    services_with_offers,
     stale_cutoff,
 )
 
@@ -232,6 +233,27 @@ class ServiceMarkCheckedView(_ServiceActionView):
         return f"{service.name} has been marked as checked today."
 
 
+# A UUID no service has, to reverse a URL once and fill in each service's id after.
+_ANY_ID = "00000000-0000-0000-0000-000000000000"
+
+
+def _matrix_links(site_slug: str) -> tuple[Any, Any]:
+    """Functions giving a service's page and a matrix cell's URL without a reverse()
+    per cell: a page of the matrix has 50 rows of five cells."""
+    detail_before, _, detail_after = reverse("mapping:service-detail", args=[site_slug, _ANY_ID]).rpartition(_ANY_ID)
+    cell = reverse("mapping:matrix-cell", args=[site_slug, _ANY_ID, "code"])
+    cell_before, _, cell_after = cell.rpartition(_ANY_ID)
+    cell_middle, _, cell_end = cell_after.rpartition("code")
+
+    def detail_url(service: Service) -> str:
+        return f"{detail_before}{service.public_id}{detail_after}"
+
+    def cell_url(service: Service, grouping: Grouping) -> str:
+        return f"{cell_before}{service.public_id}{cell_middle}{grouping.code}{cell_end}"
+
+    return detail_url, cell_url
+
+
 class MatrixView(SiteScopedMixin, TemplateView):
     """Services as rows, the five groupings as columns, each cell editable in place."""
 
@@ -241,16 +263,20 @@ class MatrixView(SiteScopedMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         groupings = list(groupings_in_order())
-        paginator = Paginator(services_for_site(site=self.site).order_by("name", "pk"), PAGE_SIZE)
+        paginator = Paginator(services_with_offers(site=self.site).order_by("name", "pk"), PAGE_SIZE)
         page = paginator.get_page(self.request.GET.get("page"))
+        detail_url, cell_url = _matrix_links(self.site.slug)
         rows = []
         for service in page.object_list:
             offers = {offer.grouping_id: offer for offer in service.offers.all()}
             rows.append(
                 {
                     "service": service,
+                    "url": detail_url(service),
                     "total_share": sum(o.capacity_share for o in offers.values()),
-                    "cells": [{"grouping": g, "offer": offers.get(g.pk)} for g in groupings],
+                    "cells": [
+                        {"grouping": g, "offer": offers.get(g.pk), "url": cell_url(service, g)} for g in groupings
+                    ],
                 }
             )
         context.update(groupings=groupings, rows=rows, page_obj=page, querystring_base="")
@@ -276,6 +302,7 @@ class MatrixCellView(SiteScopedMixin, View):
             "service": service,
             "grouping": grouping,
             "offer": offer,
+            "cell_url": reverse("mapping:matrix-cell", args=[self.site.slug, service.public_id, grouping.code]),
             "nav": "matrix",
             **extra,
         }

@@ -369,6 +369,41 @@ def test_overview_shows_groupings_in_thrive_order_with_counts_and_unmapped_servi
     assert "Unmapped youth club" in page
 
 
+def test_overview_figures_per_grouping_match_hand_counts(site_a: Site, groupings: dict[str, Any]) -> None:
+    from django.utils import timezone
+
+    from mapping.selectors import site_overview
+
+    help_, thriving = groupings["getting-help"], groupings["thriving"]
+    young = ServiceFactory(site=site_a, annual_capacity=333, sector="nhs", min_age=5, max_age=10)
+    OfferFactory(service=young, grouping=help_, capacity_share=50)  # 166.5, counted as 166
+    OfferFactory(service=young, grouping=thriving, capacity_share=30)  # 99.9, counted as 99
+    unknown = ServiceFactory(site=site_a, annual_capacity=None, sector="education", min_age=11, max_age=16)
+    OfferFactory(service=unknown, grouping=help_, capacity_share=100)  # capacity not known: 0
+    older = ServiceFactory(site=site_a, annual_capacity=1000, sector="nhs", min_age=12, max_age=18)
+    OfferFactory(service=older, grouping=help_, capacity_share=10)  # 100
+    # Neither a decommissioned nor an archived service counts.
+    closed = ServiceFactory(site=site_a, annual_capacity=5000, sector="voluntary", min_age=0, max_age=25)
+    closed.status = "decommissioned"
+    closed.save()
+    OfferFactory(service=closed, grouping=help_, capacity_share=100)
+    archived = ServiceFactory(site=site_a, sector="digital", min_age=0, max_age=25, archived_at=timezone.now())
+    OfferFactory(service=archived, grouping=help_, capacity_share=100)
+
+    summaries = {s.grouping.code: s for s in site_overview(site=site_a).groupings}
+    assert list(summaries) == list(groupings)
+    figures = summaries["getting-help"]
+    assert (figures.services, figures.capacity, figures.sectors) == (3, 266, ["Education", "NHS"])
+    assert (figures.youngest, figures.oldest) == (5, 18)
+    assert figures.bands_covered == ["5 to 10", "11 to 16", "17 to 19"]
+    assert figures.bands_missing == ["0 to 4", "20 to 25"]
+    figures = summaries["thriving"]
+    assert (figures.services, figures.capacity, figures.sectors, figures.bands_covered) == (1, 99, ["NHS"], ["5 to 10"])
+    figures = summaries["getting-risk-support"]
+    assert (figures.services, figures.capacity, figures.sectors, figures.youngest) == (0, 0, [], None)
+    assert figures.bands_covered == [] and len(figures.bands_missing) == 5
+
+
 @pytest.mark.parametrize("page_name", ["mapping:service-list", "mapping:matrix", "sites:overview"])
 def test_page_query_count_does_not_grow_with_the_number_of_services(
     page_name: str, commissioner_a: User, site_a: Site, groupings: dict[str, Any], client_for: Any
