@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import GenericAPIView
+from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,6 +37,8 @@ from .results import Change, Mean, RoundResults, ScoredItem
 from .selectors import (
     instrument_items,
     instruments_all,
+    rating_get,
+    ratings_of_round,
     round_get,
     round_items_with_scores,
     round_result,
@@ -129,7 +132,8 @@ class InstrumentDetailApi(GenericAPIView[Instrument]):
 
 class _AssessmentApi(SiteScopedApi):
     permission_classes = [IsAuthenticated, CanScoreSiteOrReadOnly]
-    pagination_class = None
+    # Lists of a round's parts are short and fixed; the rounds and ratings lists page.
+    pagination_class: type[BasePagination] | None = None
     _round: Round | None = None
 
     def get_round(self, public_id: UUID) -> Round:
@@ -153,6 +157,8 @@ class RoundListCreateApi(_AssessmentApi):
     """The site's rounds: the baseline, then follow-ups. Starting one needs a commissioner
     of the site, and the round in progress (a draft) submitted first."""
 
+    pagination_class = PageNumberPagination
+
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return RoundCreateSerializer if self.request.method == "POST" else RoundSerializer
 
@@ -161,7 +167,8 @@ class RoundListCreateApi(_AssessmentApi):
 
     @extend_schema(responses=RoundSerializer(many=True))
     def get(self, request: Request, site_slug: str) -> Response:
-        return Response(RoundSerializer(self.get_queryset(), many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(RoundSerializer(page, many=True).data)
 
     @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer})
     def post(self, request: Request, site_slug: str) -> Response:
@@ -338,21 +345,12 @@ class AgreedScoreDetailApi(_AssessmentApi):
 # Ratings
 
 
-def _ratings_of(round_: Round) -> QuerySet[Rating]:
-    return round_.ratings.select_related("item", "recorded_by").order_by("item__order", "participant")
-
-
-def _rating_in(round_: Round, rating_id: UUID) -> Rating:
-    rating = _ratings_of(round_).filter(public_id=rating_id).first()
-    if rating is None:
-        raise Http404("No such rating in this round")
-    return rating
-
-
 @extend_schema(tags=["ratings"], parameters=[SITE_SLUG, ROUND_ID])
 class RatingListCreateApi(_AssessmentApi):
     """Participants' own ratings of the round's items, to show the spread in the room.
     The round's agreed score, not these, is what counts in the results."""
+
+    pagination_class = PageNumberPagination
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return RatingCreateSerializer if self.request.method == "POST" else RatingSerializer
@@ -365,15 +363,14 @@ class RatingListCreateApi(_AssessmentApi):
         query = RatingListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         code = query.validated_data.get("item")
-        if code is None:
-            return _ratings_of(round_)
-        if not instrument_items(instrument=round_.instrument).filter(code=code).exists():
+        if code is not None and not instrument_items(instrument=round_.instrument).filter(code=code).exists():
             raise serializers.ValidationError({"item": [ITEM_NOT_IN_ROUND]})
-        return _ratings_of(round_).filter(item__code=code)
+        return ratings_of_round(round_=round_, item_code=code)
 
     @extend_schema(parameters=[RatingListQuerySerializer], responses=RatingSerializer(many=True))
     def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
-        return Response(RatingSerializer(self.get_queryset(), many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(RatingSerializer(page, many=True).data)
 
     @extend_schema(
         request=RatingCreateSerializer,
@@ -410,7 +407,7 @@ class RatingDetailApi(_AssessmentApi):
 
     @extend_schema(responses=RatingSerializer)
     def get(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
-        return Response(RatingSerializer(_rating_in(self.get_round(public_id), rating_id)).data)
+        return Response(RatingSerializer(rating_get(round_=self.get_round(public_id), public_id=rating_id)).data)
 
     @extend_schema(request=RatingUpdateSerializer, responses={200: RatingSerializer, 409: RatingConflictSerializer})
     def put(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
@@ -423,12 +420,12 @@ class RatingDetailApi(_AssessmentApi):
     @extend_schema(responses={204: None, **CONFLICT})
     def delete(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
         round_ = self.get_round(public_id)
-        services.rating_delete(round_=round_, rating=_rating_in(round_, rating_id))
+        services.rating_delete(round_=round_, rating=rating_get(round_=round_, public_id=rating_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, public_id: UUID, rating_id: UUID, *, partial: bool) -> Response:
         round_ = self.get_round(public_id)
-        rating = _rating_in(round_, rating_id)
+        rating = rating_get(round_=round_, public_id=rating_id)
         serializer = RatingUpdateSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

@@ -39,6 +39,21 @@ def round_get(*, site: Site, public_id: UUID | str) -> Round:
         raise Http404("No such round") from None
 
 
+def ratings_of_round(*, round_: Round, item_code: str | None = None) -> QuerySet[Rating]:
+    """Participants' ratings of the round, in the tool's order, then by participant."""
+    ratings = Rating.objects.filter(round=round_).select_related("item", "recorded_by")
+    if item_code is not None:
+        ratings = ratings.filter(item__code=item_code)
+    return ratings.order_by("item__order", "participant")
+
+
+def rating_get(*, round_: Round, public_id: UUID | str) -> Rating:
+    try:
+        return ratings_of_round(round_=round_).get(public_id=public_id)
+    except (Rating.DoesNotExist, ValueError):
+        raise Http404("No such rating in this round") from None
+
+
 def round_items_with_scores(*, round_: Round, part_code: str | None = None) -> list[Item]:
     """The round's items in order, each with `.agreed` (AgreedScore or None) and
     `.round_ratings` (list of Rating) attached, in a fixed number of queries."""

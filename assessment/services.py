@@ -346,7 +346,9 @@ def round_reopen(*, round_: Round, user: User | None) -> Round:
         if locked_round.status == RoundStatus.LOCKED:
             raise RoundNotEditable("This round is locked. It cannot be reopened.", code="locked")
         if locked_round.status == RoundStatus.SUBMITTED:
-            Round.objects.filter(pk=locked_round.pk).update(status=RoundStatus.DRAFT, submitted_at=None)
+            Round.objects.filter(pk=locked_round.pk).update(
+                status=RoundStatus.DRAFT, submitted_at=None, submitted_by=None
+            )
     round_.refresh_from_db()
     return round_
 
@@ -365,8 +367,12 @@ def round_lock(*, round_: Round, user: User | None) -> Round:
 
 
 def round_update(*, round_: Round, user: User | None, held_on: date, notes: str) -> Round:
-    _require_editable(round_)
-    Round.objects.filter(pk=round_.pk).update(held_on=held_on, notes=notes.strip())
+    """Change a draft round's date and notes. The status is checked on the locked row,
+    so a round submitted a moment ago by someone else is refused, not changed."""
+    with transaction.atomic():
+        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
+        _require_editable(locked_round)
+        Round.objects.filter(pk=round_.pk).update(held_on=held_on, notes=notes.strip())
     round_.refresh_from_db()
     return round_
 

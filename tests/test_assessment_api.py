@@ -354,11 +354,12 @@ def test_rounds_are_listed_in_order_with_their_progress(
         round_=follow_up, item=first, user=commissioner_a, data=AgreedScoreInput(score=2), expected_version=0
     )
     body = api_for(viewer_a).get(rounds_url(site_a)).json()
-    assert [(r["label"], r["status"], r["progress"]) for r in body] == [
+    assert (body["count"], body["next"]) == (2, None)
+    assert [(r["label"], r["status"], r["progress"]) for r in body["results"]] == [
         ("Baseline", "submitted", {"scored": 24, "total": 24}),
         ("Follow-up 1", "draft", {"scored": 1, "total": 24}),
     ]
-    assert body[0]["submitted_by"] == "commissioner-a"
+    assert body["results"][0]["submitted_by"] == "commissioner-a"
 
 
 def test_a_draft_rounds_date_and_notes_change_with_patch(api_for: Any, commissioner_a: User, baseline: Round) -> None:
@@ -442,7 +443,8 @@ def test_a_submitted_round_refuses_changes_with_409_until_reopened(
     response = client.put(url, {"score": 1, "version": 1}, format="json")
     assert response.status_code == 409
     assert response.json()["code"] == "submitted"
-    assert client.post(round_url(baseline, "reopen/")).json()["status"] == "draft"
+    reopened = client.post(round_url(baseline, "reopen/")).json()
+    assert (reopened["status"], reopened["submitted_at"], reopened["submitted_by"]) == ("draft", None, None)
     assert client.put(url, {"score": 1, "version": 1}, format="json").status_code == 200
 
 
@@ -639,13 +641,14 @@ def test_ratings_list_shows_the_spread_and_filters_by_item(
     rating_save(round_=baseline, item=items[1], user=commissioner_a, participant="GP", score=1)
     client = api_for(viewer_a)
     body = client.get(round_url(baseline, "ratings/")).json()
-    assert [(r["item"], r["participant"], r["score"]) for r in body] == [
+    assert body["count"] == 3
+    assert [(r["item"], r["participant"], r["score"]) for r in body["results"]] == [
         ("system-common-language", "CAMHS lead", 2),
         ("system-common-language", "Social care", 4),
         ("system-needs-led", "GP", 1),
     ]
     body = client.get(round_url(baseline, "ratings/"), {"item": "system-needs-led"}).json()
-    assert [(r["item"], r["participant"]) for r in body] == [("system-needs-led", "GP")]
+    assert [(r["item"], r["participant"]) for r in body["results"]] == [("system-needs-led", "GP")]
     response = client.get(round_url(baseline, "ratings/"), {"item": "no-such-item"})
     assert response.status_code == 400
     assert list(response.json()) == ["item"]

@@ -29,6 +29,7 @@ from assessment.services import (
     round_lock,
     round_reopen,
     round_submit,
+    round_update,
 )
 from sites.models import Site
 
@@ -149,6 +150,20 @@ def test_submitted_and_locked_rounds_refuse_changes(instrument: Instrument, site
     with pytest.raises(RoundNotEditable, match="locked"):
         round_reopen(round_=round_, user=commissioner_a)
     assert set(AgreedScore.objects.filter(round=round_).values_list("score", flat=True)) == {3}
+
+
+def test_a_rounds_date_cannot_change_once_someone_else_has_submitted_it(
+    instrument: Instrument, site_a: Site, commissioner_a: User
+) -> None:
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    # The round's edit form was opened while it was a draft; a colleague then submits it.
+    seen_by_a = Round.objects.get(pk=round_.pk)
+    round_submit_all(round_, commissioner_a)
+    assert seen_by_a.status == RoundStatus.DRAFT
+    with pytest.raises(RoundNotEditable, match="submitted"):
+        round_update(round_=seen_by_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=7), notes="Moved")
+    round_.refresh_from_db()
+    assert (round_.held_on, round_.notes, round_.status) == (HELD_ON, "", RoundStatus.SUBMITTED)
 
 
 def test_a_stale_save_is_refused_and_shows_the_newer_value(
