@@ -183,6 +183,11 @@ class AnalysisInput:
                 by_grouping.setdefault(code, []).append(service)
         return by_grouping
 
+    @cached_property
+    def capacity(self) -> dict[str, int]:
+        """Capacity given to each grouping by the counted services."""
+        return {code: sum(s.capacity_in(code) for s in self.offering.get(code, ())) for code, _ in self.groupings}
+
 
 # Outputs -----------------------------------------------------------------------------
 
@@ -262,7 +267,7 @@ def need_by_grouping(inputs: AnalysisInput) -> dict[str, int]:
 
 
 def capacity_by_grouping(inputs: AnalysisInput) -> dict[str, int]:
-    return {code: sum(s.capacity_in(code) for s in inputs.offering[code]) for code, _ in inputs.groupings}
+    return dict(inputs.capacity)
 
 
 def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
