@@ -447,11 +447,23 @@ def measure(client: PageClient, page: Page, warmup: int, count: int) -> Result:
     return Result(page, timings, size)
 
 
+def cpu_reference_ms() -> float:
+    """A fixed pure-Python loop, timed: how fast this machine is right now, so figures
+    from different machines (or a busy host) can be set side by side."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        sum(range(10_000_000))
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
+
+
 def print_table(results: list[Result], queries: dict[str, int | None], args: argparse.Namespace) -> None:
     print(
         f"\n{SERVICES:,} services, {args.workers} gunicorn workers, {args.warmup} warm-up + "
-        f"{args.requests} timed sequential requests per page (target p95 < {TARGET_P95_MS:.0f} ms)\n"
+        f"{args.requests} timed sequential requests per page (target p95 < {TARGET_P95_MS:.0f} ms)"
     )
+    print(f"CPU reference: sum(range(10**7)) takes {cpu_reference_ms():.0f} ms on this machine now\n")
     header = f"{'page':<24} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'KB':>6}  "
     print(header)
     print("-" * len(header))

@@ -29,7 +29,6 @@ from .selectors import (
     service_get,
     service_history,
     service_is_stale,
-    services_for_site,
     services_with_offers,
     stale_cutoff,
 )
@@ -60,7 +59,7 @@ class ServiceListView(SiteScopedMixin, FilterView):
     context_object_name = "services"
 
     def get_queryset(self) -> Any:
-        return services_for_site(site=self.site)
+        return services_with_offers(site=self.site)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
