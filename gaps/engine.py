@@ -28,9 +28,6 @@ MULTI_AGENCY_SECTORS = 3
 SELF_REFERRAL = "self"
 # Self-referral routes matter for advice and help, where "no wrong door" applies.
 SELF_REFERRAL_GROUPINGS = (ADVICE, HELP)
-# Half of advice and help capacity open to self-referral is the level below which the
-# project calls it a gap ("no wrong door"); an assumption, shown in the gap's numbers.
-SELF_REFERRAL_TARGET = Decimal("0.5")
 # Unmet need weighs more the more acute the grouping: a shortfall in population-wide
 # Thriving offers (whose capacity counts are also the least reliable) is less
 # severe than the same shortfall in risk support. The project's assumption.
@@ -156,6 +153,8 @@ class Assumptions:
     max_wait_weeks: int
     principle_weights: Mapping[str, Decimal]
     stale_after_days: int = 365
+    # Share of advice and help capacity open to self-referral below which it is a gap.
+    self_referral_percent: int = 50
 
 
 @dataclass(frozen=True)
@@ -391,7 +390,8 @@ def age_band_gaps(inputs: AnalysisInput) -> list[Gap]:
 
 def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
     """How much advice and help capacity children and families can reach by
-    referring themselves; under half is a gap, none is severe."""
+    referring themselves; under the site's target (half, unless the site says
+    otherwise) is a gap, none is severe."""
     services = [s for s in inputs.counted_services if any(s.offers_grouping(g) for g in SELF_REFERRAL_GROUPINGS)]
     if not services:
         return []
@@ -401,9 +401,11 @@ def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
     )
     open_services = sum(1 for s in services if SELF_REFERRAL in s.referral_routes)
     share = Decimal(open_capacity) / Decimal(total) if total else Decimal(0)
-    if share >= SELF_REFERRAL_TARGET:
+    target_percent = inputs.assumptions.self_referral_percent
+    target = Decimal(target_percent) / 100
+    if share >= target:
         return []
-    severity = 85 if open_services == 0 else _clamp(30 + 50 * (1 - share / SELF_REFERRAL_TARGET))
+    severity = 85 if open_services == 0 else _clamp(30 + 50 * (1 - share / target))
     percent = int(_round(share * 100))
     need = need_by_grouping(inputs)
     return [
@@ -415,10 +417,16 @@ def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
             principle=ACCESSIBILITY,
             severity=severity,
             children_affected=sum(need.get(g, 0) for g in SELF_REFERRAL_GROUPINGS),
-            numbers={"services_open": open_services, "services": len(services), "capacity_percent": percent},
+            numbers={
+                "services_open": open_services,
+                "services": len(services),
+                "capacity_percent": percent,
+                "target_percent": target_percent,
+            },
             sentence=(
                 f"Only {open_services} of {len(services)} advice and help services accept self-referral "
-                f"({percent}% of their capacity); children and families mostly need a professional to refer them."
+                f"({percent}% of their capacity, against a target of {target_percent}%); children and families "
+                "mostly need a professional to refer them."
                 if open_services
                 else "No advice or help service accepts self-referral: every child needs a professional to refer them."
             ),

@@ -133,6 +133,22 @@ class AssumptionsForm(forms.Form):
         },
     )
 
+    self_referral_percent = forms.IntegerField(
+        label="Self-referral target (% of advice and help capacity)",
+        help_text="Less of Getting Advice and Signposting and Getting Help capacity than this open to "
+        "self-referral counts as a gap.",
+        min_value=0,
+        max_value=100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "required": "Enter the self-referral target as a percentage",
+            "invalid": "The self-referral target must be a whole number, like 50",
+            # Django fills in these two with %-formatting, so a literal % is doubled.
+            "min_value": "The self-referral target must be 0%% or more",
+            "max_value": "The self-referral target must be 100%% or less",
+        },
+    )
+
     def __init__(self, *args: Any, principles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.principles = principles
@@ -173,7 +189,8 @@ class AssumptionsForm(forms.Form):
             ),
             Fieldset(
                 Field.text("max_wait_weeks", field_width=3),
-                legend="Waits",
+                Field.text("self_referral_percent", field_width=3),
+                legend="Access targets",
                 legend_size=Size.MEDIUM,
             ),
             Fieldset(
@@ -199,6 +216,7 @@ class AssumptionsForm(forms.Form):
     def assumptions_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {name: self.cleaned_data[name] for name in ("thriving_percent", *SPLIT_FIELDS)}
         data["max_wait_weeks"] = self.cleaned_data["max_wait_weeks"]
+        data["self_referral_percent"] = self.cleaned_data["self_referral_percent"]
         # Stored as JSON numbers; the analysis reads them back as decimals.
         data["principle_weights"] = {
             code: float(self.cleaned_data[self.weight_name(code)]) for code, _ in self.principles

@@ -46,6 +46,8 @@ DEFAULT_NEED_SPLIT = {
     "getting-risk-support": Decimal(5),
 }
 DEFAULT_MAX_WAIT_WEEKS = 18
+# Half of advice and help capacity open to self-referral ("no wrong door").
+DEFAULT_SELF_REFERRAL_PERCENT = 50
 
 
 class SiteAssumptions(models.Model):
@@ -77,6 +79,11 @@ class SiteAssumptions(models.Model):
     )
     max_wait_weeks = models.PositiveSmallIntegerField(
         "Maximum wait target (weeks)", default=DEFAULT_MAX_WAIT_WEEKS, validators=[MaxValueValidator(104)]
+    )
+    self_referral_percent = models.PositiveSmallIntegerField(
+        "Self-referral target (% of advice and help capacity)",
+        default=DEFAULT_SELF_REFERRAL_PERCENT,
+        validators=[MaxValueValidator(100)],
     )
     principle_weights = models.JSONField(
         default=dict, blank=True, help_text='Weight per principle code, e.g. {"accessibility": 1.5}; 1 when absent.'

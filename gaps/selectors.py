@@ -175,6 +175,7 @@ def analysis_inputs(*, site: Site, today: date) -> AnalysisInput:
             thriving_percent=assumptions.thriving_percent,
             need_split_percent=assumptions.need_split(),
             max_wait_weeks=assumptions.max_wait_weeks,
+            self_referral_percent=assumptions.self_referral_percent,
             principle_weights={k: Decimal(str(v)) for k, v in (assumptions.principle_weights or {}).items()},
             stale_after_days=settings.STALE_AFTER_DAYS,
         ),

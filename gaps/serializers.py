@@ -137,6 +137,7 @@ class GapAssumptionsSerializer(serializers.ModelSerializer[SiteAssumptions]):
             "more_help_percent",
             "risk_percent",
             "max_wait_weeks",
+            "self_referral_percent",
             "principle_weights",
             "uses_defaults",
             "updated_by",
@@ -156,6 +157,10 @@ class GapAssumptionsSerializer(serializers.ModelSerializer[SiteAssumptions]):
             "max_wait_weeks": {
                 "required": True,
                 "help_text": "Services that usually wait longer than this many weeks are a gap.",
+            },
+            "self_referral_percent": {
+                "required": True,
+                "help_text": "Less advice and help capacity than this percentage open to self-referral is a gap.",
             },
         }
 
@@ -481,6 +486,9 @@ class AssumptionsUsedSerializer(serializers.Serializer[Any]):
         child=_percent(), help_text="Share of need in each help grouping, by grouping code."
     )
     max_wait_weeks = serializers.IntegerField()
+    self_referral_percent = serializers.IntegerField(
+        required=False, help_text="The self-referral target; absent from runs made before it could be set (50)."
+    )
     principle_weights = serializers.DictField(
         child=serializers.DecimalField(max_digits=4, decimal_places=2),
         help_text="The site's weights by principle code; 1 for a principle not listed.",

@@ -34,6 +34,7 @@ from .forms import PRINCIPLES, SPLIT_FIELDS, AssumptionsForm, DecisionForm, Pdsa
 from .models import (
     DEFAULT_MAX_WAIT_WEEKS,
     DEFAULT_NEED_SPLIT,
+    DEFAULT_SELF_REFERRAL_PERCENT,
     DEFAULT_THRIVING_PERCENT,
     AnalysisRun,
     DecisionStatus,
@@ -236,6 +237,9 @@ def _need_rows(inputs: dict[str, Any], groupings: list[tuple[str, str]]) -> list
     ]
 
 
+ASSUMPTION_VALUE_FIELDS = ("thriving_percent", *SPLIT_FIELDS, "max_wait_weeks", "self_referral_percent")
+
+
 def _assumption_rows(
     inputs: dict[str, Any], groupings: dict[str, str]
 ) -> tuple[list[AssumptionRow], list[AssumptionRow]]:
@@ -261,6 +265,15 @@ def _assumption_rows(
             "Maximum wait target",
             f"{used.get('max_wait_weeks', '')} weeks",
             "default" if used.get("max_wait_weeks") == DEFAULT_MAX_WAIT_WEEKS else "site",
+        )
+    )
+    # Runs made before the target could be set used the default.
+    self_referral = used.get("self_referral_percent", DEFAULT_SELF_REFERRAL_PERCENT)
+    rows.append(
+        AssumptionRow(
+            "Self-referral target: share of advice and help capacity",
+            f"{self_referral}%",
+            "default" if self_referral == DEFAULT_SELF_REFERRAL_PERCENT else "site",
         )
     )
     if "stale_after_days" in used:
@@ -588,11 +601,12 @@ class AssumptionsView(SiteScopedMixin, TemplateView):
         principles = _principles()
         population = population_for_site(site=self.site)
         assumptions = assumptions_for_site(site=self.site)
-        values = {name: getattr(assumptions, name) for name in ("thriving_percent", *SPLIT_FIELDS, "max_wait_weeks")}
+        values = {name: getattr(assumptions, name) for name in ASSUMPTION_VALUE_FIELDS}
         weights = assumptions.principle_weights or {}
         defaults: dict[str, Any] = {
             "thriving_percent": DEFAULT_THRIVING_PERCENT,
             "max_wait_weeks": DEFAULT_MAX_WAIT_WEEKS,
+            "self_referral_percent": DEFAULT_SELF_REFERRAL_PERCENT,
             **{field: DEFAULT_NEED_SPLIT[code] for field, code in SPLIT_GROUPINGS.items()},
         }
         if population_form is None:
@@ -610,6 +624,7 @@ class AssumptionsView(SiteScopedMixin, TemplateView):
         row_labels = {
             "thriving_percent": "Thriving: share of all children and young people",
             "max_wait_weeks": "Maximum wait target",
+            "self_referral_percent": "Self-referral target: share of advice and help capacity",
             **{name: f"{assumptions_form.fields[name].label}: share of need" for name in SPLIT_FIELDS},
         }
         value_rows = [
@@ -618,7 +633,7 @@ class AssumptionsView(SiteScopedMixin, TemplateView):
                 _plain(values[name]) + (" weeks" if name == "max_wait_weeks" else "%"),
                 "default" if _same(values[name], defaults[name]) else "site",
             )
-            for name in ("thriving_percent", *SPLIT_FIELDS, "max_wait_weeks")
+            for name in ASSUMPTION_VALUE_FIELDS
         ]
         weight_rows = [
             AssumptionRow(label, _plain(weights.get(code, 1)), "default" if _same(weights.get(code, 1), 1) else "site")

@@ -103,6 +103,7 @@ ASSUMPTIONS: dict[str, Any] = {
     "more_help_percent": "15",
     "risk_percent": "10",
     "max_wait_weeks": 12,
+    "self_referral_percent": 40,
     "principle_weights": {"accessibility": "1.5"},
 }
 POPULATION = {"0-4": 25000, "5-10": 30000, "11-16": 28000, "17-19": 14000, "20-25": 27000}
@@ -591,6 +592,7 @@ def test_assumptions_read_as_the_labelled_defaults_until_the_site_sets_its_own(
         "more_help_percent": "15.00",
         "risk_percent": "5.00",
         "max_wait_weeks": 18,
+        "self_referral_percent": 50,
         "principle_weights": {},
         "uses_defaults": True,
         "updated_by": None,
@@ -606,6 +608,7 @@ def test_commissioner_replaces_the_assumptions_and_the_next_run_uses_them(
     assert response.status_code == 200
     body = response.json()
     assert (body["thriving_percent"], body["risk_percent"], body["max_wait_weeks"]) == ("75.00", "10.00", 12)
+    assert body["self_referral_percent"] == 40
     assert body["principle_weights"] == {"accessibility": "1.50"}
     assert (body["uses_defaults"], body["updated_by"]) == (False, "commissioner-a")
     assert client.get(api_url(site_a, "gap-assumptions/")).json() == body
@@ -613,6 +616,7 @@ def test_commissioner_replaces_the_assumptions_and_the_next_run_uses_them(
     inputs = client.get(run_url(run)).json()["inputs"]
     assert inputs["assumptions"]["need_split_percent"]["getting-risk-support"] == "10.00"
     assert inputs["assumptions"]["principle_weights"] == {"accessibility": "1.50"}
+    assert inputs["assumptions"]["self_referral_percent"] == 40
 
 
 def test_assumptions_whose_shares_do_not_add_up_to_100_are_400_with_the_message(
@@ -633,6 +637,7 @@ def test_assumptions_out_of_range_are_400_on_the_field(api_for: Any, commissione
         ({"advice_percent": "-10", "help_percent": "85"}, "advice_percent"),
         ({"thriving_percent": "101"}, "thriving_percent"),
         ({"max_wait_weeks": 105}, "max_wait_weeks"),
+        ({"self_referral_percent": 101}, "self_referral_percent"),
         ({"principle_weights": {"accessibility": "4"}}, "principle_weights"),
         ({"principle_weights": {"accessibility": "a lot"}}, "principle_weights"),
     ]

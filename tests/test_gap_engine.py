@@ -165,7 +165,13 @@ def test_no_self_referral_into_advice_and_help_is_severe_and_little_is_a_gap() -
     )
     (gap,) = self_referral_gaps(little)
     assert gap.severity == 70
-    assert gap.numbers == {"services_open": 1, "services": 2, "capacity_percent": 10}
+    assert gap.numbers == {"services_open": 1, "services": 2, "capacity_percent": 10, "target_percent": 50}
+    assert "(10% of their capacity, against a target of 50%)" in gap.sentence
+    # The site sets its own target: 10% open is no gap against 10%, and against 20%
+    # it is 30 + 50 × (1 − 0.10 / 0.20) = 55.
+    assert self_referral_gaps(replace(little, assumptions=replace(ASSUMPTIONS, self_referral_percent=10))) == []
+    (gap,) = self_referral_gaps(replace(little, assumptions=replace(ASSUMPTIONS, self_referral_percent=20)))
+    assert (gap.severity, gap.numbers["target_percent"]) == (55, 20)
     enough = site(
         service("Drop-in", {ADVICE: 100}, capacity=600, routes=frozenset({"self"})),
         service("Help", {HELP: 100}, capacity=600),

@@ -99,7 +99,15 @@ def decision_post(status: str, owner: str = "", reason: str = "", due: date | No
 
 
 def assumptions_post(**changes: str) -> dict[str, str]:
-    return {"action": "assumptions", "thriving_percent": "80", **SPLIT, "max_wait_weeks": "18", **WEIGHTS, **changes}
+    return {
+        "action": "assumptions",
+        "thriving_percent": "80",
+        **SPLIT,
+        "max_wait_weeks": "18",
+        "self_referral_percent": "50",
+        **WEIGHTS,
+        **changes,
+    }
 
 
 def population_post(*people: str) -> dict[str, str]:
@@ -664,6 +672,16 @@ def test_a_weight_above_three_is_refused(client_for: Any, commissioner_a: User, 
     assert not SiteAssumptions.objects.filter(site=site_a).exists()
 
 
+def test_a_self_referral_target_above_100_is_refused(client_for: Any, commissioner_a: User, site_a: Site) -> None:
+    html = (
+        client_for(commissioner_a)
+        .post(gaps_url(site_a, "assumptions"), assumptions_post(self_referral_percent="150"))
+        .content.decode()
+    )
+    assert "The self-referral target must be 100% or less" in html
+    assert not SiteAssumptions.objects.filter(site=site_a).exists()
+
+
 @pytest.mark.django_db
 def test_commissioner_changes_assumptions_and_weights_and_the_page_marks_them_as_the_site_s(
     client_for: Any, commissioner_a: User, site_a: Site
@@ -679,18 +697,20 @@ def test_commissioner_changes_assumptions_and_weights_and_the_page_marks_them_as
             advice_percent="45",
             help_percent="35",
             max_wait_weeks="12",
+            self_referral_percent="30",
             weight_accessibility="2.5",
         ),
     )
     assert response.status_code == 302
     saved = SiteAssumptions.objects.get(site=site_a)
     assert (saved.thriving_percent, saved.advice_percent, saved.help_percent, saved.max_wait_weeks) == (75, 45, 35, 12)
+    assert saved.self_referral_percent == 30
     assert saved.principle_weights["accessibility"] == 2.5
     assert saved.principle_weights["needs-led"] == 1
     assert saved.updated_by == commissioner_a
     html = client.get(gaps_url(site_a, "assumptions")).content.decode()
     assert "The assumptions have been saved" in html
-    assert html.count("Set by the site") == 5  # Thriving, two shares, the wait and one weight
+    assert html.count("Set by the site") == 6  # Thriving, two shares, the wait, self-referral and one weight
 
 
 @pytest.mark.django_db
