@@ -662,23 +662,19 @@ def test_need_split_that_does_not_add_up_to_100_is_refused_and_nothing_is_saved(
 
 
 @pytest.mark.django_db
-def test_a_weight_above_three_is_refused(client_for: Any, commissioner_a: User, site_a: Site) -> None:
-    html = (
-        client_for(commissioner_a)
-        .post(gaps_url(site_a, "assumptions"), assumptions_post(weight_accessibility="4"))
-        .content.decode()
-    )
-    assert "The weight for Accessibility must be 3 or less" in html
-    assert not SiteAssumptions.objects.filter(site=site_a).exists()
-
-
-def test_a_self_referral_target_above_100_is_refused(client_for: Any, commissioner_a: User, site_a: Site) -> None:
-    html = (
-        client_for(commissioner_a)
-        .post(gaps_url(site_a, "assumptions"), assumptions_post(self_referral_percent="150"))
-        .content.decode()
-    )
-    assert "The self-referral target must be 100% or less" in html
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"weight_accessibility": "4"}, "The weight for Accessibility must be 3 or less"),
+        ({"self_referral_percent": "150"}, "The self-referral target must be 100% or less"),
+        ({"self_referral_percent": "half"}, "The self-referral target must be a whole number, like 50"),
+    ],
+)
+def test_an_out_of_range_weight_or_target_is_refused_and_nothing_is_saved(
+    client_for: Any, commissioner_a: User, site_a: Site, change: dict[str, str], message: str
+) -> None:
+    html = client_for(commissioner_a).post(gaps_url(site_a, "assumptions"), assumptions_post(**change)).content.decode()
+    assert message in html
     assert not SiteAssumptions.objects.filter(site=site_a).exists()
 
 
