@@ -70,6 +70,27 @@ def _percent_field(label: str, help_text: str = "") -> forms.DecimalField:
     )
 
 
+def _target_field(
+    label: str, help_text: str, *, what: str, maximum: int, unit: str, required: str, example: str
+) -> forms.IntegerField:
+    """A whole-number target from 0 to `maximum`, with messages that name it."""
+    # Django fills in the range messages with %-formatting, so a literal % is doubled.
+    shown_unit = unit.replace("%", "%%")
+    return forms.IntegerField(
+        label=label,
+        help_text=help_text,
+        min_value=0,
+        max_value=maximum,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
+        error_messages={
+            "required": f"Enter the {what} {required}",
+            "invalid": f"The {what} must be {example}",
+            "min_value": f"The {what} must be 0{shown_unit} or more",
+            "max_value": f"The {what} must be {maximum}{shown_unit} or less",
+        },
+    )
+
+
 class PopulationForm(forms.Form):
     """Children and young people living in the site, one field per age band."""
 
@@ -119,34 +140,24 @@ class AssumptionsForm(forms.Form):
     help_percent = _percent_field("Getting Help")
     more_help_percent = _percent_field("Getting More Help")
     risk_percent = _percent_field("Getting Risk Support")
-    max_wait_weeks = forms.IntegerField(
-        label="Maximum wait target in weeks",
-        help_text="Services that usually wait longer than this count as a gap.",
-        min_value=0,
-        max_value=104,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        error_messages={
-            "required": "Enter the maximum wait target in weeks",
-            "invalid": "The maximum wait target must be a whole number of weeks, like 18",
-            "min_value": "The maximum wait target must be 0 weeks or more",
-            "max_value": "The maximum wait target must be 104 weeks or less",
-        },
+    max_wait_weeks = _target_field(
+        "Maximum wait target in weeks",
+        "Services that usually wait longer than this count as a gap.",
+        what="maximum wait target",
+        maximum=104,
+        unit=" weeks",
+        required="in weeks",
+        example="a whole number of weeks, like 18",
     )
-
-    self_referral_percent = forms.IntegerField(
-        label="Self-referral target (% of advice and help capacity)",
-        help_text="Less of Getting Advice and Signposting and Getting Help capacity than this open to "
+    self_referral_percent = _target_field(
+        "Self-referral target (% of advice and help capacity)",
+        "Less of Getting Advice and Signposting and Getting Help capacity than this open to "
         "self-referral counts as a gap.",
-        min_value=0,
-        max_value=100,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        error_messages={
-            "required": "Enter the self-referral target as a percentage",
-            "invalid": "The self-referral target must be a whole number, like 50",
-            # Django fills in these two with %-formatting, so a literal % is doubled.
-            "min_value": "The self-referral target must be 0%% or more",
-            "max_value": "The self-referral target must be 100%% or less",
-        },
+        what="self-referral target",
+        maximum=100,
+        unit="%",
+        required="as a percentage",
+        example="a whole number, like 50",
     )
 
     def __init__(self, *args: Any, principles: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -52,31 +52,25 @@ def areas_for_site(*, site: Site) -> QuerySet[Area]:
     return Area.objects.filter(site=site).order_by("name")
 
 
-def services_for_site(*, site: Site, include_archived: bool = False) -> QuerySet[Service]:
-    """The site's services with everything a list or detail page shows, in a fixed
-    number of queries whatever the number of services."""
+def services_with_offers(*, site: Site, include_archived: bool = False) -> QuerySet[Service]:
+    """The site's services with their organisation and offers: what the service list
+    and the mapping matrix show, in two queries whatever the number of services."""
     services = Service.objects.filter(site=site)
     if not include_archived:
         services = services.current()
-    return services.select_related("organisation", "last_checked_by").prefetch_related(
-        Prefetch("offers", queryset=Offer.objects.select_related("grouping").order_by("grouping__order")),
-        "delivery_settings",
-        "referral_routes",
-        "areas",
+    return services.select_related("organisation").prefetch_related(
+        Prefetch("offers", queryset=Offer.objects.select_related("grouping").order_by("grouping__order"))
     )
 
 
-def services_with_offers(*, site: Site) -> QuerySet[Service]:
-    """The site's current services with their organisation and offers only: what the
-    service list and the mapping matrix show, in two queries whatever the number of
-    services."""
+def services_for_site(*, site: Site, include_archived: bool = False) -> QuerySet[Service]:
+    """The site's services with everything a service's page or the API shows: the
+    offers, and who last checked them, settings, routes and areas, in a fixed number
+    of queries whatever the number of services."""
     return (
-        Service.objects.current()
-        .filter(site=site)
-        .select_related("organisation")
-        .prefetch_related(
-            Prefetch("offers", queryset=Offer.objects.select_related("grouping").order_by("grouping__order"))
-        )
+        services_with_offers(site=site, include_archived=include_archived)
+        .select_related("last_checked_by")
+        .prefetch_related("delivery_settings", "referral_routes", "areas")
     )
 
 

@@ -435,6 +435,7 @@ def test_run_page_shows_ranked_improvements_gaps_and_what_the_run_used(
     # The local assumptions, labelled as such, with the project's defaults marked.
     assert "These are the site's local assumptions, not published figures." in html
     assert "Thriving: share of all children and young people" in html
+    assert "Self-referral target: share of advice and help capacity" in html
     assert html.count("Project default") >= 14
     assert "Proactive Prevention and Promotion" in html
     assert "Getting Help" in html and "Estimated need a year" in html
@@ -668,6 +669,8 @@ def test_need_split_that_does_not_add_up_to_100_is_refused_and_nothing_is_saved(
         ({"weight_accessibility": "4"}, "The weight for Accessibility must be 3 or less"),
         ({"self_referral_percent": "150"}, "The self-referral target must be 100% or less"),
         ({"self_referral_percent": "half"}, "The self-referral target must be a whole number, like 50"),
+        ({"max_wait_weeks": "105"}, "The maximum wait target must be 104 weeks or less"),
+        ({"max_wait_weeks": ""}, "Enter the maximum wait target in weeks"),
     ],
 )
 def test_an_out_of_range_weight_or_target_is_refused_and_nothing_is_saved(
