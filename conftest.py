@@ -12,7 +12,7 @@ from mapping.reference_data import seed_current
 from sites.models import Role, Site
 from tests.factories import MembershipFactory, SiteFactory, UserFactory
 
-pytest_plugins = ["tests.celery_worker"]
+pytest_plugins = ["tests.celery_worker", "tests.browser"]
 
 
 @pytest.fixture

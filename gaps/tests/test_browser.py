@@ -14,11 +14,11 @@ from accounts.models import User
 from gaps import services as gap_services
 from gaps.models import AnalysisRun, RunStatus, RunTrigger
 from gaps.selectors import improvements_with_decisions
+from gaps.tests.test_pages import database_url_for_tests, finished_run, gaps_url, seed_prevalence, small_site
 from sites.models import Site
 from tests.browser import screenshot, serious_accessibility_violations, sign_in
 from tests.celery_worker import CeleryWorker
 from tests.factories import PASSWORD, OfferFactory, ServiceFactory
-from tests.test_gap_pages import database_url_for_tests, finished_run, gaps_url, seed_prevalence, small_site
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -24,7 +24,7 @@ from tests.celery_worker import CeleryWorker
 from tests.factories import PASSWORD, UserFactory
 from thrive_site.celery import app as celery_app
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

@@ -28,11 +28,11 @@ from gaps.models import (
     RunTrigger,
     SiteAssumptions,
 )
+from gaps.tests.test_jobs import point_broker_at, wait_for
 from mapping.models import Grouping, Sector
 from sites.models import AgeBand, Site, SitePopulation
 from tests.celery_worker import CeleryWorker
 from tests.factories import OfferFactory, ServiceFactory
-from tests.test_gap_jobs import point_broker_at, wait_for
 from thrive_site.celery import app as celery_app
 
 pytestmark = pytest.mark.django_db
