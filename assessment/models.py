@@ -32,6 +32,8 @@ class Instrument(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["-loaded_at", "-pk"]
 
@@ -138,6 +140,11 @@ class Round(models.Model):
     locked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["site", "sequence"]
@@ -198,6 +205,8 @@ class Rating(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["round", "item__order", "participant"]

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from sites.models import AgeBand, Site
 
@@ -30,6 +31,8 @@ class PrevalenceFigure(models.Model):
     measure = models.CharField(max_length=120)
     source_ages = models.CharField(max_length=60, help_text="The ages the published figure covers.")
     caveat = models.TextField()
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["age_band"]
@@ -92,6 +95,11 @@ class SiteAssumptions(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name_plural = "site assumptions"
@@ -238,6 +246,11 @@ class ImprovementDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "key"], name="one_decision_per_improvement")]
@@ -264,6 +277,8 @@ class PdsaEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["decision", "recorded_on", "created_at"]

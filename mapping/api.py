@@ -19,6 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.api import IF_MATCH, etag_header, precondition_responses, with_etag
 from sites.api import SITE_SLUG, SiteScopedApi, request_user
 
 from . import services
@@ -164,29 +165,46 @@ class OrganisationListCreateApi(_OrganisationApi):
 
 @extend_schema(tags=["organisations"], parameters=[SITE_SLUG, PUBLIC_ID])
 class OrganisationDetailApi(_OrganisationApi):
-    """One provider in the site's register. Changing it needs a commissioner of the site."""
+    """One provider in the site's register. Changing it needs a commissioner of the site
+    and the ETag last read, in If-Match."""
 
-    @extend_schema(responses=OrganisationSerializer)
+    def represent(self, obj: Organisation) -> dict[str, Any]:
+        return OrganisationSerializer(obj).data
+
+    @extend_schema(responses=OrganisationSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         organisation = organisation_get(site=self.get_site(), public_id=public_id)
-        return Response(OrganisationSerializer(organisation).data)
+        return with_etag(Response(self.represent(organisation)), organisation.version)
 
-    @extend_schema(request=OrganisationInputSerializer, responses=OrganisationSerializer)
+    @extend_schema(
+        request=OrganisationInputSerializer,
+        responses={200: OrganisationSerializer, **precondition_responses("Organisation", OrganisationSerializer())},
+        parameters=[IF_MATCH, etag_header(200, 412)],
+    )
     def put(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         return self._update(request, public_id, partial=False)
 
-    @extend_schema(request=OrganisationInputSerializer, responses=OrganisationSerializer)
+    @extend_schema(
+        request=OrganisationInputSerializer,
+        responses={200: OrganisationSerializer, **precondition_responses("Organisation", OrganisationSerializer())},
+        parameters=[IF_MATCH, etag_header(200, 412)],
+    )
     def patch(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         return self._update(request, public_id, partial=True)
 
     def _update(self, request: Request, public_id: UUID, *, partial: bool) -> Response:
         organisation = organisation_get(site=self.get_site(), public_id=public_id)
+        expected = self.expected_version()
         serializer = OrganisationInputSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         organisation = services.organisation_update(
-            organisation=organisation, user=request_user(request), source="api", data=serializer.validated_data
+            organisation=organisation,
+            user=request_user(request),
+            source="api",
+            data=serializer.validated_data,
+            expected_version=expected,
         )
-        return Response(OrganisationSerializer(organisation).data)
+        return with_etag(Response(self.represent(organisation)), organisation.version)
 
 
 # Services

@@ -5,6 +5,7 @@ from crispy_forms_gds.layout import HTML, Field, Fieldset, Fluid, Layout, Size, 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 
+from core.forms import VersionField
 from sites.models import Site
 
 from .models import MAX_AGE, Grouping, Organisation, Sector, Service
@@ -24,6 +25,7 @@ def website_field() -> forms.URLField:
 
 class OrganisationForm(forms.ModelForm[Organisation]):
     website = website_field()
+    version = VersionField()
 
     class Meta:
         model = Organisation
@@ -37,11 +39,16 @@ class OrganisationForm(forms.ModelForm[Organisation]):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None:
+            del self.fields["version"]
+        else:
+            self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field.text("name", field_width=Fluid.TWO_THIRDS),
             Field.select("sector"),
             Field.text("website", field_width=Fluid.TWO_THIRDS),
+            *(["version"] if "version" in self.fields else []),
             Submit("submit", "Save organisation"),
         )
 

@@ -84,6 +84,8 @@ class Area(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="areas")
     name = models.CharField(max_length=80)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["site", "name"], name="unique_area_name_per_site")]
@@ -100,6 +102,9 @@ class Organisation(models.Model):
     name = models.CharField(max_length=160)
     sector = models.CharField(max_length=20, choices=Sector.choices)
     website = models.URLField(blank=True)
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,6 +164,13 @@ class Service(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # The version of the service's mapping as a whole (its offers), which changes
+    # apart from the record: a new offer version is taken from it, so an offer's
+    # version never repeats, even after the offer is removed and made again.
+    mapping_version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -193,6 +205,8 @@ class Offer(models.Model):
     capacity_share = models.PositiveSmallIntegerField(
         "share of capacity (%)", validators=[MinValueValidator(0), MaxValueValidator(100)]
     )
+    # Taken from the service's mapping_version when the offer is written.
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -52,8 +52,9 @@ class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
 
     class Meta:
         model = Organisation
-        fields = ["id", "name", "sector", "website", "created_at", "updated_at"]
-        read_only_fields = ["created_at", "updated_at"]
+        fields = ["id", "name", "sector", "website", "version", "created_at", "updated_at"]
+        read_only_fields = ["version", "created_at", "updated_at"]
+        extra_kwargs = {"version": {"help_text": "Rises with every change; the ETag of the organisation."}}
 
 
 class OrganisationInputSerializer(serializers.ModelSerializer[Organisation]):

@@ -16,6 +16,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.versioning import check_version
 from sites.models import Site
 
 from .models import Grouping, Offer, Organisation, Service
@@ -55,16 +56,28 @@ def organisation_create(
     return organisation
 
 
+ORGANISATION_FIELDS = ("name", "sector", "website")
+
+
 def organisation_update(
-    *, organisation: Organisation, user: User | None, source: Source, data: Mapping[str, Any]
+    *,
+    organisation: Organisation,
+    user: User | None,
+    source: Source,
+    data: Mapping[str, Any],
+    expected_version: int | None,
 ) -> Organisation:
-    for name in ("name", "sector", "website"):
-        if name in data:
-            setattr(organisation, name, data[name].strip() if name == "name" else data[name])
-    _validate_organisation(organisation)
-    _stamp(organisation, user=user, source=source)
-    _save_organisation(organisation)
-    return organisation
+    """Change an organisation; refused (StaleSave) if it changed since `expected_version`."""
+    with transaction.atomic():
+        current = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        current.version = check_version(expected=expected_version, current=current, thing="organisation")
+        for name in ORGANISATION_FIELDS:
+            if name in data:
+                setattr(current, name, data[name].strip() if name == "name" else data[name])
+        _validate_organisation(current)
+        _stamp(current, user=user, source=source)
+        _save_organisation(current)
+    return current
 
 
 ORGANISATION_NAME_TAKEN = "This site already has an organisation with this name."

@@ -16,6 +16,8 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
+from core.forms import model_values, stale_notice
+from core.versioning import StaleSave
 from sites.views import SiteScopedMixin
 
 from . import services
@@ -386,13 +388,16 @@ class _OrganisationFormView(SiteScopedMixin, FormView[OrganisationForm]):
                     **form.cleaned_data,
                 )
             else:
-                stored = organisation_get(site=self.site, public_id=self.organisation.public_id)
                 organisation = services.organisation_update(
-                    organisation=stored,
+                    organisation=self.organisation,
                     user=user,
                     source="page",
                     data=form.cleaned_data,
+                    expected_version=form.cleaned_data["version"],
                 )
+        except StaleSave as stale:
+            notice = stale_notice(form, stale, theirs=model_values(stale.current, services.ORGANISATION_FIELDS))
+            return self.render_to_response(self.get_context_data(form=form, stale=notice))
         except ValidationError as error:
             _add_validation_errors(form, error)
             return self.form_invalid(form)

@@ -18,6 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from core.api import if_match_version, stale_response
+from core.versioning import StaleSave
 
 from .models import Site
 from .selectors import site_get_for_user, sites_visible_to, user_can_edit_site
@@ -72,6 +74,20 @@ class SiteScopedApi(GenericAPIView[Any]):
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "site": self.get_site()}
+
+    def expected_version(self, *, fallback: int | None = None) -> int:
+        """The version the client read, from If-Match (core.api); 428 without it."""
+        return if_match_version(self.request, fallback=fallback)
+
+    def represent(self, obj: Any) -> dict[str, Any] | None:
+        """The resource as a GET shows it: the `current` of a 412. Endpoints that
+        change a versioned resource say how."""
+        raise NotImplementedError(f"{type(self).__name__} changes a versioned resource but cannot show it")
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, StaleSave):
+            return stale_response(exc, self.represent(exc.current) if exc.current is not None else None)
+        return super().handle_exception(exc)
 
 
 @extend_schema(tags=["sites"])

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 
 class AgeBand(models.TextChoices):
@@ -26,6 +27,8 @@ class Site(models.Model):
     region = models.CharField(max_length=80, help_text="NHS England region, for example London.")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["name"]
 
@@ -39,6 +42,11 @@ class SitePopulation(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="population")
     age_band = models.CharField(max_length=5, choices=AgeBand.choices)
     people = models.PositiveIntegerField()
+    # Rises by one with every change; a save based on an older version is refused
+    # (core.versioning) instead of silently overwriting someone else's change.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -61,6 +69,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

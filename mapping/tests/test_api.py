@@ -16,8 +16,16 @@ from rest_framework.test import APIClient
 
 from accounts.models import User
 from mapping.models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Service
-from sites.models import Site, SitePopulation
-from tests.factories import AreaFactory, OfferFactory, OrganisationFactory, ServiceFactory
+from sites.models import Role, Site, SitePopulation
+from tests.api import send
+from tests.factories import (
+    AreaFactory,
+    MembershipFactory,
+    OfferFactory,
+    OrganisationFactory,
+    ServiceFactory,
+    UserFactory,
+)
 from thrive_site.exceptions import api_exception_handler
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +185,7 @@ def test_commissioner_b_gets_404_for_every_write_to_site_a_and_nothing_changes(
     client = api_for(commissioner_b)
     before = register_snapshot(service_a.site)
     for method, url, body in write_requests(service_a):
-        assert getattr(client, method)(url, body, format="json").status_code == 404, (method, url)
+        assert send(client, method, url, body).status_code == 404, (method, url)
     assert register_snapshot(service_a.site) == before
 
 
@@ -213,7 +221,7 @@ def test_people_who_only_read_site_a_get_403_on_every_write_and_nothing_changes(
     client = api_for(request.getfixturevalue(persona))
     before = register_snapshot(service_a.site)
     for method, url, body in write_requests(service_a):
-        assert getattr(client, method)(url, body, format="json").status_code == 403, (method, url)
+        assert send(client, method, url, body).status_code == 403, (method, url)
     assert register_snapshot(service_a.site) == before
 
 
@@ -224,7 +232,7 @@ def test_anonymous_gets_401_or_403_everywhere_and_nothing_changes(api_for: Any, 
         assert client.get(url).status_code in (401, 403), url
     before = register_snapshot(service_a.site)
     for method, url, body in write_requests(service_a):
-        assert getattr(client, method)(url, body, format="json").status_code in (401, 403), (method, url)
+        assert send(client, method, url, body).status_code in (401, 403), (method, url)
     assert register_snapshot(service_a.site) == before
 
 
@@ -317,10 +325,10 @@ def test_commissioner_a_can_rename_an_organisation_with_put_and_patch(
 ) -> None:
     client = api_for(commissioner_a)
     organisation = service_a.organisation
-    response = client.put(organisation_url(organisation), {"name": "Renamed", "sector": "education"}, format="json")
+    response = send(client, "put", organisation_url(organisation), {"name": "Renamed", "sector": "education"})
     assert response.status_code == 200
     assert response.json()["name"] == "Renamed"
-    response = client.patch(organisation_url(organisation), {"website": "https://renamed.example.org"}, format="json")
+    response = send(client, "patch", organisation_url(organisation), {"website": "https://renamed.example.org"})
     assert response.status_code == 200
     organisation.refresh_from_db()
     assert (organisation.name, organisation.sector, organisation.website) == (
@@ -334,9 +342,64 @@ def test_commissioner_a_can_rename_an_organisation_with_put_and_patch(
 def test_put_of_an_organisation_without_its_required_fields_is_400(
     api_for: Any, commissioner_a: User, service_a: Service
 ) -> None:
-    response = api_for(commissioner_a).put(organisation_url(service_a.organisation), {"name": "X"}, format="json")
+    response = send(api_for(commissioner_a), "put", organisation_url(service_a.organisation), {"name": "X"})
     assert response.status_code == 400
     assert "sector" in response.json()
+
+
+def test_an_organisation_answers_with_its_etag_and_each_change_moves_it_on(
+    api_for: Any, commissioner_a: User, service_a: Service
+) -> None:
+    client = api_for(commissioner_a)
+    url = organisation_url(service_a.organisation)
+    first = client.get(url)
+    assert first["ETag"] == '"1"'
+    assert first.json()["version"] == 1
+    changed = client.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=first["ETag"])
+    assert changed.status_code == 200
+    assert changed["ETag"] == '"2"'
+    assert client.get(url)["ETag"] == '"2"'
+
+
+def test_changing_an_organisation_without_if_match_is_428_and_changes_nothing(
+    api_for: Any, commissioner_a: User, service_a: Service
+) -> None:
+    client = api_for(commissioner_a)
+    url = organisation_url(service_a.organisation)
+    for method in ("put", "patch"):
+        response = getattr(client, method)(url, {"name": "Renamed", "sector": "nhs"}, format="json")
+        assert response.status_code == 428, method
+        assert "If-Match" in response.json()["detail"]
+    assert client.get(url).json()["name"] == service_a.organisation.name
+
+
+def test_a_second_stale_change_to_an_organisation_is_412_with_the_current_one(
+    api_for: Any, commissioner_a: User, site_a: Site, service_a: Service
+) -> None:
+    colleague = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
+    MembershipFactory(user=colleague, site=site_a, role=Role.COMMISSIONER)
+    mine, theirs = api_for(commissioner_a), api_for(colleague)
+    url = organisation_url(service_a.organisation)
+    read_by_me, read_by_them = mine.get(url)["ETag"], theirs.get(url)["ETag"]
+    assert theirs.patch(url, {"website": "https://theirs.example.org"}, format="json", HTTP_IF_MATCH=read_by_them)
+    response = mine.patch(url, {"website": "https://mine.example.org"}, format="json", HTTP_IF_MATCH=read_by_me)
+    assert response.status_code == 412
+    body = response.json()
+    assert body["code"] == "stale"
+    assert "Sam Jones changed this organisation" in body["detail"]
+    assert body["current"]["website"] == "https://theirs.example.org"
+    assert response["ETag"] == '"2"'
+    organisation = Organisation.objects.get(pk=service_a.organisation.pk)
+    assert (organisation.website, organisation.version) == ("https://theirs.example.org", 2)
+
+
+def test_a_malformed_or_weak_if_match_never_matches(api_for: Any, commissioner_a: User, service_a: Service) -> None:
+    client = api_for(commissioner_a)
+    url = organisation_url(service_a.organisation)
+    for header in ('W/"1"', "1", '"one"', '"99999999999999999999999"'):
+        response = client.patch(url, {"name": "Renamed"}, format="json", HTTP_IF_MATCH=header)
+        assert response.status_code == 412, header
+    assert client.get(url).json()["name"] == service_a.organisation.name
 
 
 def test_organisation_list_is_paginated(api_for: Any, commissioner_a: User, service_a: Service) -> None:

@@ -11,7 +11,8 @@ from django.urls import reverse
 from accounts.models import User
 from mapping.models import Offer, Organisation, Service
 from sites.models import Membership, Role, Site
-from tests.factories import OfferFactory, OrganisationFactory, ServiceFactory
+from tests.factories import MembershipFactory, OfferFactory, OrganisationFactory, ServiceFactory, UserFactory
+from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -469,3 +470,33 @@ def test_overview_lists_the_first_unmapped_services_and_links_to_all_of_them(
     listing = client.get(listing_url).content.decode()
     assert "12 services match your filters" in listing
     assert "Mapped one" not in listing
+
+
+def test_a_stale_save_of_an_organisation_is_refused_showing_what_the_colleague_saved(
+    client_for: Any, commissioner_a: User, site_a: Site, service_a: Service
+) -> None:
+    colleague = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
+    MembershipFactory(user=colleague, site=site_a, role=Role.COMMISSIONER)
+    url = reverse(
+        "mapping:organisation-edit", kwargs={"site_slug": site_a.slug, "public_id": service_a.organisation.public_id}
+    )
+    mine, theirs = client_for(commissioner_a), client_for(colleague)
+    my_form, their_form = form_data(mine.get(url).content), form_data(theirs.get(url).content)
+
+    their_form["website"] = "https://theirs.example.org"
+    assert theirs.post(url, their_form).status_code == 302
+    my_form["website"] = "https://mine.example.org"
+    response = mine.post(url, my_form)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Sam Jones changed this organisation" in page
+    assert "https://theirs.example.org" in page  # what they saved, in the comparison
+    assert form_data(page)["website"] == "https://mine.example.org"  # what I typed, kept
+    organisation = Organisation.objects.get(pk=service_a.organisation.pk)
+    assert organisation.website == "https://theirs.example.org"
+
+    # Saving again after seeing their change is a deliberate choice, and is applied.
+    assert mine.post(url, form_data(page)).status_code == 302
+    organisation.refresh_from_db()
+    assert (organisation.website, organisation.version) == ("https://mine.example.org", 3)

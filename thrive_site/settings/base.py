@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "health_check",
+    "core",
     "accounts",
     "sites",
     "mapping",
