@@ -8,7 +8,7 @@ django.core.exceptions.ValidationError keyed by field.
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -16,12 +16,11 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from core.history import Source, stamp
 from core.versioning import check_version
 from sites.models import Site
 
 from .models import Grouping, Offer, Organisation, Service
-
-Source = Literal["page", "api", "import", "demo"]
 
 SERVICE_FIELDS = (
     "organisation",
@@ -41,17 +40,12 @@ SERVICE_FIELDS = (
 SERVICE_M2M_FIELDS = ("delivery_settings", "referral_routes", "areas")
 
 
-def _stamp(instance: Any, *, user: User | None, source: Source) -> None:
-    instance._history_user = user
-    instance._change_reason = source
-
-
 def organisation_create(
     *, site: Site, user: User | None, source: Source, name: str, sector: str, website: str = ""
 ) -> Organisation:
     organisation = Organisation(site=site, name=name.strip(), sector=sector, website=website)
     _validate_organisation(organisation)
-    _stamp(organisation, user=user, source=source)
+    stamp(organisation, user=user, source=source)
     _save_organisation(organisation)
     return organisation
 
@@ -75,7 +69,7 @@ def organisation_update(
             if name in data:
                 setattr(current, name, data[name].strip() if name == "name" else data[name])
         _validate_organisation(current)
-        _stamp(current, user=user, source=source)
+        stamp(current, user=user, source=source)
         _save_organisation(current)
     return current
 
@@ -139,7 +133,7 @@ def service_create(*, site: Site, user: User | None, source: Source, data: Mappi
         service.last_checked_on = timezone.localdate()
     service.last_checked_by = user
     _validate_service(service, m2m)
-    _stamp(service, user=user, source=source)
+    stamp(service, user=user, source=source)
     service.save()
     for name, values in m2m.items():
         getattr(service, name).set(values)
@@ -153,7 +147,7 @@ def service_update(*, service: Service, user: User | None, source: Source, data:
     if service.last_checked_on != previous_checked:
         service.last_checked_by = user
     _validate_service(service, m2m)
-    _stamp(service, user=user, source=source)
+    stamp(service, user=user, source=source)
     service.save()
     for name, values in m2m.items():
         getattr(service, name).set(values)
@@ -163,7 +157,7 @@ def service_update(*, service: Service, user: User | None, source: Source, data:
 def service_mark_checked(*, service: Service, user: User | None, source: Source) -> Service:
     service.last_checked_on = timezone.localdate()
     service.last_checked_by = user
-    _stamp(service, user=user, source=source)
+    stamp(service, user=user, source=source)
     service.save(update_fields=["last_checked_on", "last_checked_by", "updated_at"])
     return service
 
@@ -172,7 +166,7 @@ def service_archive(*, service: Service, user: User | None, source: Source) -> S
     """Archived services leave the register and the mapping but keep their history."""
     if service.archived_at is None:
         service.archived_at = timezone.now()
-        _stamp(service, user=user, source=source)
+        stamp(service, user=user, source=source)
         service.save(update_fields=["archived_at", "updated_at"])
     return service
 
@@ -180,7 +174,7 @@ def service_archive(*, service: Service, user: User | None, source: Source) -> S
 def service_restore(*, service: Service, user: User | None, source: Source) -> Service:
     if service.archived_at is not None:
         service.archived_at = None
-        _stamp(service, user=user, source=source)
+        stamp(service, user=user, source=source)
         service.save(update_fields=["archived_at", "updated_at"])
     return service
 
@@ -235,7 +229,7 @@ def offer_set(
     )
     offer.capacity_share = capacity_share
     offer.description = description.strip()
-    _stamp(offer, user=user, source=source)
+    stamp(offer, user=user, source=source)
     offer.save()
     return offer
 
@@ -244,7 +238,7 @@ def offer_set(
 def offer_remove(*, service: Service, grouping: Grouping, user: User | None, source: Source) -> None:
     offer = Offer.objects.filter(service=service, grouping=grouping).first()
     if offer is not None:
-        _stamp(offer, user=user, source=source)
+        stamp(offer, user=user, source=source)
         offer.delete()
 
 
@@ -268,7 +262,7 @@ def offers_replace(*, service: Service, offers: Iterable[OfferInput], user: User
         raise _share_error(total)
     keep = {o.grouping.pk for o in wanted}
     for offer in Offer.objects.filter(service=service).exclude(grouping_id__in=keep):
-        _stamp(offer, user=user, source=source)
+        stamp(offer, user=user, source=source)
         offer.delete()
     saved = []
     existing = {o.grouping_id: o for o in Offer.objects.filter(service=service)}
@@ -279,7 +273,7 @@ def offers_replace(*, service: Service, offers: Iterable[OfferInput], user: User
             continue
         offer.capacity_share = item.capacity_share
         offer.description = item.description.strip()
-        _stamp(offer, user=user, source=source)
+        stamp(offer, user=user, source=source)
         offer.save()
         saved.append(offer)
     return saved
