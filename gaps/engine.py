@@ -22,7 +22,7 @@ HELP = "getting-help"
 MORE_HELP = "getting-more-help"
 RISK = "getting-risk-support"
 # Getting Advice and Signposting and Getting Risk Support need a real multi-agency
-# offer (i-THRIVE programme; DOMAIN.md), so a single-sector offer there matters most.
+# offer (i-THRIVE programme; docs/domain.md), so a single-sector offer there matters most.
 MULTI_AGENCY_GROUPINGS = frozenset({ADVICE, RISK})
 MULTI_AGENCY_SECTORS = 3
 SELF_REFERRAL = "self"

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from demo.services import demo_load
 from gaps import services as gap_services
 from gaps.models import (
     AnalysisRun,
@@ -33,7 +34,6 @@ from gaps.models import (
     SiteAssumptions,
 )
 from gaps.selectors import improvements_with_decisions
-from sites.demo import demo_load
 from sites.models import AgeBand, Site, SitePopulation
 from tests.celery_worker import CeleryWorker, point_broker_at
 from tests.factories import OfferFactory, ServiceFactory

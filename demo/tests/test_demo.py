@@ -6,8 +6,10 @@ the end (like TestCase.setUpTestData); each test runs in its own savepoint, so t
 tests that load it again or reset it cannot leak into the others.
 """
 
+import json
 from collections.abc import Iterator
 from io import StringIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,9 +22,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from demo.localities import LOCALITIES_DIR, LOCALITY_VALIDATOR
+from demo.services import DEMO_PASSWORD
+from gaps.models import RunStatus
 from mapping.models import Grouping, Offer, Organisation, Sector, Service, ServiceStatus
 from mapping.selectors import stale_cutoff
-from sites.demo import DEMO_PASSWORD
 from sites.models import Membership, Role, Site, SitePopulation
 from sites.selectors import sites_visible_to
 
@@ -166,7 +170,9 @@ def test_programme_reviewer_and_admin_have_their_flags(demo: str) -> None:
     assert not reviewer.memberships.exists()
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
-    assert sites_visible_to(user=reviewer).count() == 2
+    # Every demo site, whatever locality files are added.
+    assert set(sites_visible_to(user=reviewer)) == set(Site.objects.all())
+    assert Site.objects.count() >= 2
 
 
 @pytest.mark.parametrize(
@@ -256,3 +262,25 @@ def test_the_demo_gap_analysis_names_the_deliberate_gaps_first(northbridge: Site
     assert "grow:getting-risk-support" in top
     assert {"ages:getting-help", "ages:getting-more-help"} <= set(top)
     assert run.gaps.filter(kind="stale", data_quality=True).exists()
+
+
+LOCALITY_FILES = sorted(LOCALITIES_DIR.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", LOCALITY_FILES, ids=[path.name for path in LOCALITY_FILES])
+def test_every_locality_file_validates_and_loads_as_written(demo: str, path: Path) -> None:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert not list(LOCALITY_VALIDATOR.iter_errors(data))
+    site = Site.objects.get(slug=data["slug"])
+    assert f"{data['name']} ({data['slug']}): created" in demo
+    assert set(site.areas.values_list("name", flat=True)) == {area["name"] for area in data["areas"]}
+    assert dict(SitePopulation.objects.filter(site=site).values_list("age_band", "people")) == data["population"]
+    assert set(Organisation.objects.filter(site=site).values_list("name", flat=True)) == {
+        organisation["name"] for organisation in data["organisations"]
+    }
+    assert sorted(services_of(site).values_list("name", flat=True)) == sorted(s["name"] for s in data["services"])
+    assert Offer.objects.filter(service__site=site).count() == sum(len(s["offers"]) for s in data["services"])
+    assert site.assessment_rounds.count() == len(data.get("assessment_rounds", []))
+    assert site.analysis_runs.get().status == RunStatus.SUCCEEDED
+    for account in data["accounts"]:
+        assert Membership.objects.get(user__username=account["username"]).site == site

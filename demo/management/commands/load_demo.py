@@ -1,4 +1,4 @@
-"""Load the fictional demo locality (see sites/demo.py) and print how to sign in."""
+"""Load the fictional demo localities (demo/localities/) and print how to sign in."""
 
 from argparse import ArgumentParser
 from typing import Any
@@ -6,13 +6,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from sites.demo import API_DEMO_USERNAME, DEMO_PASSWORD, demo_load
+from demo.localities import DemoDataError
+from demo.services import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):
     help = (
-        "Load two fictional sites (Northbridge and Eastmere) with services, a THRIVE mapping and demo "
-        "accounts. Safe to run again: sites already loaded are left as they are unless --reset is given."
+        "Load the fictional sites in demo/localities/ (Northbridge and Eastmere) with services, a THRIVE mapping "
+        "and demo accounts. Safe to run again: sites already loaded are left as they are unless --reset is given."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -34,7 +35,10 @@ class Command(BaseCommand):
                 "load_demo creates accounts with a published password, including an administrator. "
                 "Run it with DEBUG on, or add --force on a server that holds only demo data."
             )
-        result = demo_load(reset=options["reset"])
+        try:
+            result = demo_load(reset=options["reset"])
+        except DemoDataError as error:
+            raise CommandError(str(error)) from error
 
         for site_result in result.sites:
             site = site_result.site
@@ -48,7 +52,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{site.name} ({site.slug}): {site_result.action} (use --reset to load it again)")
 
         rows = [("Username", "Password", "Role")]
-        rows += [(account.username, DEMO_PASSWORD, account.role) for account, _ in result.accounts]
+        rows += [(account.username, DEMO_PASSWORD, account.description) for account, _ in result.accounts]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         rule = "  ".join("-" * width for width in widths)
         self.stdout.write("\nDemo sign-ins (fictional data only):\n")
@@ -57,7 +61,7 @@ class Command(BaseCommand):
             if number == 0:
                 self.stdout.write(rule)
         self.stdout.write(
-            f"\nAPI token for {API_DEMO_USERNAME}: {result.token}\n"
+            f"\nAPI token for {result.token_for}: {result.token}\n"
             f'Try it: curl -H "Authorization: Token {result.token}" http://127.0.0.1:8000/api/schema/\n'
             "The API is described at http://127.0.0.1:8000/api/docs/"
         )
