@@ -11,6 +11,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 # Lets generic views and querysets be subscripted for type checking at run time.
 django_stubs_ext.monkeypatch()
@@ -118,6 +119,28 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Which address a sign-in attempt came from. Behind a reverse proxy every request
+# arrives from the proxy's address, so one person's failures would lock a username
+# out for everyone; X-Forwarded-For names the client, but any client can write into
+# it. TRUSTED_PROXY_COUNT says how many proxies in front of the app add the address
+# they were connected from; the client is the entry that many places from the right
+# end, and whatever a client wrote to the left of it is not believed. 0 (the default)
+# ignores the header and uses the connecting address.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER: tuple[str, ...] = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+    # django-ipware counts the proxies listed after the client in the header; the
+    # nearest proxy is not listed there (it is the connecting address).
+    AXES_IPWARE_PROXY_COUNT: int | None = TRUSTED_PROXY_COUNT - 1
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
+    AXES_IPWARE_PROXY_COUNT = None
+# Count from the right even when a client added entries of its own: strict checking
+# would throw such a header away and fall back to the proxy's shared address.
+IPWARE_STRICT = False
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
