@@ -1,6 +1,7 @@
 """Signing in: the lockout after repeated failures is counted per username and client
 address, and the client address is read safely behind the compose stack's proxy."""
 
+import datetime
 import json
 from typing import Any
 
@@ -127,3 +128,22 @@ def test_a_trusted_proxy_count_that_is_not_a_count_stops_the_settings_loading(va
 
     assert result.returncode != 0
     assert error in result.stderr
+
+
+def test_the_lockout_page_says_how_long_to_wait_in_plain_english(client: Client, river: Any) -> None:
+    for _ in range(5):
+        response = attempt(client, "not-the-password", remote_addr=ATTACKER)
+
+    page = response.content.decode()
+    assert response.status_code == 429
+    assert "Wait 15\xa0minutes before you try again" in page
+    assert "PT15M" not in page
+    assert reverse("password_reset") in page
+
+
+def test_the_lockout_page_follows_the_cool_off_setting(client: Client, river: Any, settings: Settings) -> None:
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(hours=1, minutes=30)
+    for _ in range(5):
+        response = attempt(client, "not-the-password", remote_addr=ATTACKER)
+
+    assert "Wait 1\xa0hour, 30\xa0minutes before you try again" in response.content.decode()

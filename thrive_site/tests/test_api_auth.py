@@ -50,7 +50,7 @@ def api_urls() -> list[str]:
         if pattern.name in BROWSER_PAGES:
             continue
         assert pattern.name, f"API route {pattern.pattern} has no name"
-        converters = pattern.pattern.converters  # type: ignore[union-attr]
+        converters = pattern.pattern.converters
         kwargs = {name: SAMPLE_VALUES[type(converter)] for name, converter in converters.items()}
         urls.append(reverse(f"{namespace}{pattern.name}", kwargs=kwargs))
     return urls
