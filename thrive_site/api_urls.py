@@ -3,27 +3,29 @@ site always comes from the URL, resolved through the access selector, never from
 the request body.
 
 DRF views step aside from LoginRequiredMiddleware and authenticate each request
-themselves (session or token), answering 401/403 rather than redirecting. The docs
-page is for people in a browser, so it sends anonymous visitors to sign in; the
-schema it reads needs a signed-in user or a token.
+themselves (a token, or the browser session with its CSRF token), answering 401 with
+`WWW-Authenticate: Token` rather than redirecting. The docs page is for people in a
+browser, so it sends anonymous visitors to sign in; the schema it reads needs a
+signed-in user or a token.
 """
 
 from django.contrib.auth.decorators import login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.permissions import IsAuthenticated
+from drf_spectacular.views import SpectacularSwaggerView
 
 from assessment import api as assessment_api
 from gaps import api as gaps_api
 from mapping import api as mapping_api
 from sites import api as sites_api
 
+from .schema import SchemaApi
+
 site = "sites/<slug:site_slug>/"
 service = f"{site}services/<uuid:public_id>/"
 assessment_round = f"{site}rounds/<uuid:public_id>/"
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(permission_classes=[IsAuthenticated]), name="schema"),
+    path("schema/", SchemaApi.as_view(), name="schema"),
     path("docs/", login_required(SpectacularSwaggerView.as_view(url_name="schema")), name="swagger-ui"),
     path("groupings/", mapping_api.GroupingListApi.as_view(), name="api-grouping-list"),
     path("delivery-settings/", mapping_api.DeliverySettingListApi.as_view(), name="api-delivery-setting-list"),

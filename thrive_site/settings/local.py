@@ -8,5 +8,7 @@ import os
 
 os.environ.setdefault("DEBUG", "1")
 os.environ.setdefault("SECRET_KEY", "local-development-only-key-not-for-real-data-3f9c2a71")
+# Password reset emails are printed where the server runs, so the demo needs no mail server.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from .base import *  # noqa: F403

@@ -18,3 +18,6 @@ STORAGES = {
 # Tasks run in-process unless a test asks for the real worker (tests/celery_worker.py),
 # so a test that queues a task without a worker still sees it run.
 CELERY_TASK_ALWAYS_EAGER = True
+
+# Sent mail is kept in django.core.mail.outbox for the tests to read.
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
