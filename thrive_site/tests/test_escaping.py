@@ -145,7 +145,7 @@ def scored_site_a(
     draft = round_create(
         site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), instrument=hostile_instrument
     )
-    for service in range(3):
+    for _ in range(3):
         OfferFactory(service=ServiceFactory(site=site_a), grouping=groupings["getting-help"], capacity_share=100)
     run = _analysed(site_a, commissioner_a, groupings)
     return {"baseline": rounds[0], "follow_up": rounds[1], "draft": draft, "run": run}
