@@ -158,6 +158,7 @@ def test_base_page_loads_its_scripts_from_files_and_turns_off_htmx_eval_and_inli
     assert meta is not None
     config = json.loads(meta.group(1))
     assert config["includeIndicatorStyles"] is False
+    assert "style" not in config["attributesToSettle"]
     assert config["allowEval"] is False
     assert config["allowScriptTags"] is False
 
