@@ -2,7 +2,6 @@
 round at a time, only draft rounds change, a stale save is refused, a valid
 instrument file) live in assessment.services, whose errors the views attach here."""
 
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -13,12 +12,11 @@ from crispy_forms_gds.layout import Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .instrument_file import MAX_FILE_BYTES, TOO_LARGE_MESSAGE, instrument_file_read
 from .models import AgreedScore, EvidenceType, Instrument, Item
 from .services import AgreedScoreInput
 
 NOTES_MAX_LENGTH = 4000
-# An instrument file is a few dozen kilobytes; anything far larger is not one.
-INSTRUMENT_FILE_MAX_BYTES = 2 * 1024 * 1024
 
 
 class RoundDateField(DateInputField):
@@ -248,14 +246,7 @@ class InstrumentUploadForm(forms.Form):
 
     def clean_file(self) -> dict[str, Any]:
         upload = self.cleaned_data["file"]
-        if upload.size > INSTRUMENT_FILE_MAX_BYTES:
-            raise ValidationError("The file must be smaller than 2 MB. Choose an instrument file")
-        try:
-            data = json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValidationError(
-                f"The file is not valid JSON ({error}). Check it was saved as a JSON file and try again"
-            ) from None
-        if not isinstance(data, dict):
-            raise ValidationError("The file must hold one instrument: a JSON object with a version, name and items")
-        return data
+        # Checked before reading, so a huge upload is never read into memory.
+        if upload.size > MAX_FILE_BYTES:
+            raise ValidationError(TOO_LARGE_MESSAGE)
+        return instrument_file_read(upload.read())

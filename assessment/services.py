@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import User
 from sites.models import Site
 
+from .instrument_file import instrument_file_error, instrument_file_problems
 from .models import AgreedScore, EvidenceType, Instrument, Item, Part, Principle, Rating, Round, RoundStatus
 
 MISSING_LIST_LIMIT = 10
@@ -43,11 +44,17 @@ class StaleSave(ValidationError):
 def instrument_load(*, data: Mapping[str, Any], user: User | None = None) -> Instrument:
     """Create an instrument version from its file's data, all or nothing.
 
+    The whole file is checked before anything is written (see assessment/instrument_file.py);
+    every problem is raised at once, keyed by the section of the file it is in.
     Existing versions are never changed: rounds keep the wording they were scored on.
     """
-    errors = _instrument_errors(data)
-    if errors:
-        raise ValidationError(errors)
+    problems = instrument_file_problems(data)
+    version = data.get("version")
+    version_is_sound = isinstance(version, str) and not any(path[:1] == ("version",) for path, _ in problems)
+    if version_is_sound and Instrument.objects.filter(version=version).exists():
+        problems = [(("version",), _version_taken_message(str(version))), *problems]
+    if problems:
+        raise instrument_file_error(problems)
     scale = data["scale"]
     try:
         with transaction.atomic():
@@ -59,7 +66,7 @@ def instrument_load(*, data: Mapping[str, Any], user: User | None = None) -> Ins
                 scale_min=scale["min"],
                 scale_max=scale["max"],
                 threshold=scale["threshold"],
-                scale_labels={str(k): v for k, v in scale.get("labels", {}).items()},
+                scale_labels=dict(scale.get("labels", {})),
                 loaded_by=user,
             )
             parts = {
@@ -93,7 +100,7 @@ def instrument_load(*, data: Mapping[str, Any], user: User | None = None) -> Ins
                     principle=principles[i["principle"]],
                     code=i.get("code") or f"{i['part']}-{i['principle']}",
                     description=i["description"],
-                    descriptors={str(k): v for k, v in i["descriptors"].items()},
+                    descriptors=dict(i["descriptors"]),
                     evidence_type=i["evidence"]["type"],
                     evidence_unit=i["evidence"].get("unit", ""),
                     evidence_prompt=i["evidence"].get("prompt", ""),
@@ -102,57 +109,14 @@ def instrument_load(*, data: Mapping[str, Any], user: User | None = None) -> Ins
                 for order, i in enumerate(items, start=1)
             )
     except IntegrityError as error:
-        raise ValidationError({"items": f"The instrument's items are not unique: {error}"}) from error
+        # Two people loading the same new version at once: the second meets the
+        # unique constraint on version, and nothing of theirs is kept.
+        raise instrument_file_error([(("version",), _version_taken_message(data["version"]))]) from error
     return instrument
 
 
-def _instrument_errors(data: Mapping[str, Any]) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-
-    def add(key: str, message: str) -> None:
-        errors.setdefault(key, []).append(message)
-
-    for key in ("version", "name", "scale", "parts", "principles", "items"):
-        if not data.get(key):
-            add(key, f"The instrument file has no '{key}'.")
-    if errors:
-        return errors
-    if Instrument.objects.filter(version=data["version"]).exists():
-        add("version", f"Version {data['version']} is already loaded. Give the new wording a new version.")
-    scale = data["scale"]
-    try:
-        low, high, threshold = int(scale["min"]), int(scale["max"]), int(scale["threshold"])
-    except (KeyError, TypeError, ValueError):
-        add("scale", "The scale needs whole-number min, max and threshold.")
-        return errors
-    if not low < high or not low <= threshold <= high:
-        add("scale", "The scale needs min below max, and a threshold between them.")
-    part_codes = [p.get("code") for p in data["parts"]]
-    principle_codes = [p.get("code") for p in data["principles"]]
-    if len(set(part_codes)) != len(part_codes) or not all(part_codes):
-        add("parts", "Every part needs a unique code.")
-    if len(set(principle_codes)) != len(principle_codes) or not all(principle_codes):
-        add("principles", "Every principle needs a unique code.")
-    seen: set[tuple[str, str]] = set()
-    for number, item in enumerate(data["items"], start=1):
-        where = f"Item {number}"
-        if item.get("part") not in part_codes:
-            add("items", f"{where} names a part that is not in the file: {item.get('part')!r}.")
-        if item.get("principle") not in principle_codes:
-            add("items", f"{where} names a principle that is not in the file: {item.get('principle')!r}.")
-        pair = (item.get("part"), item.get("principle"))
-        if pair in seen:
-            add("items", f"{where} repeats the part and principle of an earlier item.")
-        seen.add(pair)
-        if not item.get("description"):
-            add("items", f"{where} has no description.")
-        descriptors = {str(k) for k in (item.get("descriptors") or {})}
-        if descriptors != {str(s) for s in range(low, high + 1)}:
-            add("items", f"{where} needs a descriptor for each score from {low} to {high}.")
-        evidence = item.get("evidence") or {}
-        if evidence.get("type") not in EvidenceType.values:
-            add("items", f"{where} needs an evidence type of 'quantitative' or 'description'.")
-    return errors
+def _version_taken_message(version: str) -> str:
+    return f"Version {version} is already loaded. Give the new wording a new version."
 
 
 def instrument_current() -> Instrument | None:

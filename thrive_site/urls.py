@@ -49,3 +49,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "thrive_site.exceptions.bad_request"
+handler403 = "thrive_site.exceptions.permission_denied"
+handler404 = "thrive_site.exceptions.page_not_found"
+handler500 = "thrive_site.exceptions.server_error"

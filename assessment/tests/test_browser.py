@@ -223,7 +223,7 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
         files=[{"name": "tool.json", "mimeType": "application/json", "buffer": b'{"version": "x"}'}]
     )
     page.get_by_role("button", name="Load this version").click()
-    expect(page.locator(".govuk-error-summary")).to_contain_text("The instrument file has no 'name'")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("The file has no name.")
     problems["instrument-load-errors"] = serious_accessibility_violations(page)
     screenshot(page, "assessment-page-instrument-load-errors")
 

@@ -691,9 +691,9 @@ def test_an_invalid_instrument_file_lists_every_problem_and_loads_nothing(
     page = text_of(response)
     assert page.startswith("Error:")
     assert f"Version {instrument.version} is already loaded" in page
-    assert "Item 1 names a part that is not in the file: 'nowhere'" in page
-    assert "Item 2 needs a descriptor for each score from 1 to 4" in page
-    assert "Item 3 needs an evidence type of 'quantitative' or 'description'" in page
+    assert "Item 1 (system-common-language) names a part that is not in the file: 'nowhere'" in page
+    assert "Item 2 (system-needs-led) needs a descriptor for each score from 1 to 4" in page
+    assert "The evidence type of item 3 (system-shared-decision-making) must be 'quantitative'" in page
     assert Instrument.objects.count() == 1
 
     not_json = SimpleUploadedFile("tool.json", b"{not json", content_type="application/json")

@@ -101,8 +101,8 @@ def test_a_broken_instrument_file_loads_nothing_and_says_why(instrument: Instrum
     with pytest.raises(ValidationError) as raised:
         instrument_load(data=data)
     messages = " ".join(raised.value.message_dict["items"])
-    assert "Item 4 needs a descriptor for each score from 1 to 4" in messages
-    assert "Item 6 names a part that is not in the file: 'nowhere'" in messages
+    assert "Item 4 (system-proactive-prevention) needs a descriptor for each score from 1 to 4" in messages
+    assert "Item 6 (system-outcome-informed) names a part that is not in the file: 'nowhere'" in messages
     assert not Instrument.objects.filter(version="broken").exists()
 
 

@@ -1,30 +1,38 @@
 """Load a version of the THRIVE Assessment Tool from a JSON file.
 
 With no path, loads the project's draft that ships with the product (and does
-nothing if that version is already loaded). Existing versions never change.
+nothing if that version is already loaded). Existing versions never change. The
+file is checked exactly as the page that loads a new version checks it.
 """
 
-import json
 from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assessment.instrument_file import MAX_FILE_BYTES, TOO_LARGE_MESSAGE, instrument_file_read
 from assessment.models import Instrument
 from assessment.services import instrument_load
 
 DEFAULT_INSTRUMENT = Path(__file__).resolve().parents[2] / "instruments" / "thrive_assessment_draft_v1.json"
 
 
+def _problems(error: ValidationError) -> str:
+    return "\n".join(f"- {message}" for message in error.messages)
+
+
 def read_instrument_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise CommandError(f"Cannot read {path}: {error}") from error
-    if not isinstance(data, dict):
-        raise CommandError(f"{path} does not hold an instrument (expected a JSON object).")
-    return data
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise CommandError(f"{path} was not loaded; nothing changed:\n- {TOO_LARGE_MESSAGE}")
+        content = path.read_bytes()
+    except OSError as error:
+        raise CommandError(f"Cannot read {path}: {error.strerror or error}") from error
+    try:
+        return instrument_file_read(content)
+    except ValidationError as error:
+        raise CommandError(f"{path} was not loaded; nothing changed:\n{_problems(error)}") from error
 
 
 def load_default_instrument() -> Instrument:
@@ -48,6 +56,5 @@ class Command(BaseCommand):
         try:
             instrument = instrument_load(data=read_instrument_file(path))
         except ValidationError as error:
-            problems = "\n".join(f"- {message}" for messages in error.message_dict.values() for message in messages)
-            raise CommandError(f"{path} was not loaded; nothing changed:\n{problems}") from error
+            raise CommandError(f"{path} was not loaded; nothing changed:\n{_problems(error)}") from error
         self.stdout.write(self.style.SUCCESS(f"Loaded {instrument} with {instrument.items.count()} items."))

@@ -1,0 +1,44 @@
+"""How the API reads JSON bodies."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from rest_framework import parsers
+from rest_framework.exceptions import ParseError
+
+
+def _holds_nul(data: Any) -> bool:
+    # Walked with a stack rather than recursion: a body may nest as deep as the
+    # JSON decoder allows.
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, Mapping):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, refusing with a 400 what would otherwise fail later as a 500.
+
+    PostgreSQL cannot store the NUL character in text or JSON, and a field that takes
+    free-form keys (a dictionary of weights) has no serializer check to stop it; a
+    body nested deeper than Python's decoder can go fails in the decoder itself.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        if _holds_nul(data):
+            raise ParseError(
+                "JSON parse error - text cannot contain the NUL character (\\u0000). Remove it and send again."
+            )
+        return data
