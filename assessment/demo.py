@@ -70,16 +70,24 @@ def demo_rounds_load(*, site: Site, user: User) -> list[Round]:
     """A locked baseline and a submitted follow-up one, scored as a room would."""
     instrument = load_default_instrument()
     items = {item.code: item for item in Item.objects.filter(instrument=instrument)}
-    baseline = round_create(site=site, user=user, held_on=BASELINE_ON, instrument=instrument)
+    baseline = round_create(site=site, user=user, source="demo", held_on=BASELINE_ON, instrument=instrument)
     for code, participants in RATINGS.items():
         for participant, score in participants:
-            rating_save(round_=baseline, item=items[code], user=user, participant=participant, score=score)
+            rating_save(
+                round_=baseline,
+                item=items[code],
+                user=user,
+                source="demo",
+                participant=participant,
+                score=score,
+                seen=None,
+            )
     _score(baseline, items, user, follow_up=False)
-    round_submit(round_=baseline, user=user)
-    round_lock(round_=baseline, user=user)
-    follow_up = round_create(site=site, user=user, held_on=FOLLOW_UP_ON, instrument=instrument)
+    round_submit(round_=baseline, user=user, source="demo", expected_version=None)
+    round_lock(round_=baseline, user=user, source="demo", expected_version=None)
+    follow_up = round_create(site=site, user=user, source="demo", held_on=FOLLOW_UP_ON, instrument=instrument)
     _score(follow_up, items, user, follow_up=True)
-    round_submit(round_=follow_up, user=user)
+    round_submit(round_=follow_up, user=user, source="demo", expected_version=None)
     return [baseline, follow_up]
 
 
@@ -91,6 +99,7 @@ def _score(round_: Round, items: dict[str, Item], user: User, *, follow_up: bool
             round_=round_,
             item=item,
             user=user,
+            source="demo",
             data=AgreedScoreInput(
                 score=demo.follow_up if follow_up else demo.baseline,
                 evidence_value=Decimal(value) if value is not None else None,

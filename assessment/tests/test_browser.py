@@ -148,7 +148,7 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
     commissioner_a.is_staff = True
     commissioner_a.save()
     items = list(Item.objects.filter(instrument=instrument).order_by("order"))
-    baseline = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1))
+    baseline = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1), source="page")
     follow_up_scores = {}
     for number, item in enumerate(items):
         agreed_score_save(
@@ -157,12 +157,23 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
             user=commissioner_a,
             data=AgreedScoreInput(score=1 + number % 4, evidence_text="Workshop notes"),
             expected_version=None,
+            source="page",
         )
         follow_up_scores[item.pk] = min(4, 2 + number % 3)
-    rating_save(round_=baseline, item=items[0], user=commissioner_a, participant="CAMHS lead", score=2)
-    rating_save(round_=baseline, item=items[0], user=commissioner_a, participant="School lead", score=4)
-    round_submit(round_=baseline, user=commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1))
+    rating_save(
+        round_=baseline, item=items[0], user=commissioner_a, participant="CAMHS lead", score=2, source="page", seen=None
+    )
+    rating_save(
+        round_=baseline,
+        item=items[0],
+        user=commissioner_a,
+        participant="School lead",
+        score=4,
+        source="page",
+        seen=None,
+    )
+    round_submit(round_=baseline, user=commissioner_a, source="page", expected_version=None)
+    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), source="page")
     for item in items:
         agreed_score_save(
             round_=follow_up,
@@ -170,10 +181,13 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
             user=commissioner_a,
             data=AgreedScoreInput(score=follow_up_scores[item.pk]),
             expected_version=None,
+            source="page",
         )
-    round_submit(round_=follow_up, user=commissioner_a)
-    draft = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2027, 3, 1))
-    rating_save(round_=draft, item=items[0], user=commissioner_a, participant="CAMHS lead", score=3)
+    round_submit(round_=follow_up, user=commissioner_a, source="page", expected_version=None)
+    draft = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2027, 3, 1), source="page")
+    rating_save(
+        round_=draft, item=items[0], user=commissioner_a, participant="CAMHS lead", score=3, source="page", seen=None
+    )
 
     slug = {"site_slug": site_a.slug}
 
