@@ -23,18 +23,27 @@ from .services import AgreedScoreInput
 INSTRUMENT_FILE_MAX_BYTES = 2 * 1024 * 1024
 
 
-class HiddenErrorsShown(forms.Form):
-    """A form whose hidden fields' errors (an out-of-date version) are shown in the
-    error summary, which lists only the visible fields and the form's own errors."""
+class AssessmentForm(forms.Form):
+    """A form whose error summary lists each problem once: a hidden field's error (an
+    out-of-date version) is the form's own, since the summary lists only visible
+    fields; a message Django raises twice for one value (a 20-digit measure is both
+    too large and too long) is kept once."""
 
     def full_clean(self) -> None:
         super().full_clean()
         for name, field in self.fields.items():
-            if field.widget.is_hidden and name in self._errors:
-                for message in self._errors.pop(name):
-                    if message not in self.non_field_errors():
-                        self.add_error(None, message)
+            if field.widget.is_hidden and name in self.errors:
+                for message in self.errors.pop(name):
+                    self.add_error(None, message)
                 self.cleaned_data.pop(name, None)
+        for errors in self.errors.values():
+            seen: set[str] = set()
+            kept = []
+            for error, message in zip(errors.data, errors, strict=True):
+                if message not in seen:
+                    seen.add(message)
+                    kept.append(error)
+            errors.data = kept
 
 
 def notes_field(**kwargs: Any) -> forms.CharField:
@@ -47,7 +56,7 @@ def notes_field(**kwargs: Any) -> forms.CharField:
     )
 
 
-class RoundForm(HiddenErrorsShown):
+class RoundForm(AssessmentForm):
     """The date and notes of a round, when it is started and while it is a draft.
     Editing a round sends back the version the person saw (`round_` given)."""
 
@@ -78,7 +87,7 @@ class RoundForm(HiddenErrorsShown):
         )
 
 
-class RoundVersionForm(forms.Form):
+class RoundVersionForm(AssessmentForm):
     """A change to the whole round (submit, reopen, lock), with the version of the
     round the person saw."""
 
@@ -94,7 +103,7 @@ class ScoreChoice:
     checked: bool
 
 
-class AgreedScoreForm(forms.Form):
+class AgreedScoreForm(AssessmentForm):
     """The agreed score of one item, with its evidence and notes. Several are on one
     page, so each takes the item's code as its prefix. `version` is the version of the
     agreed score the person saw; the service refuses the save if it has moved on."""
@@ -139,7 +148,7 @@ class AgreedScoreForm(forms.Form):
                 decimal_places=2,
                 min_value=limit.minimum,
                 max_value=limit.maximum,
-                error_messages=limit.messages(whole=False),
+                error_messages=limit.form_messages(whole=False),
                 widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
             )
             # Keep the fields in the page's order: the measure before its source.
@@ -204,7 +213,7 @@ def ratings_seen(ratings: Iterable[Rating]) -> str:
     return " ".join(f"{rating.public_id}:{rating.version}" for rating in ratings)
 
 
-class RatingForm(forms.Form):
+class RatingForm(AssessmentForm):
     """One participant's own rating of an item. Entering a name already listed
     changes that person's rating. `seen` carries the item's ratings as the page
     showed them, so a rating someone else added or changed since is not overwritten."""
@@ -255,7 +264,7 @@ class RatingForm(forms.Form):
         self.data = data
 
 
-class RatingRemoveForm(forms.Form):
+class RatingRemoveForm(AssessmentForm):
     """Removing a rating, with the version of it the person saw."""
 
     version = VersionField()
