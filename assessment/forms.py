@@ -40,8 +40,8 @@ class AssessmentForm(forms.Form):
             seen: set[str] = set()
             kept = []
             for error, message in zip(errors.data, errors, strict=True):
-                if message not in seen:
-                    seen.add(message)
+                if str(message) not in seen:
+                    seen.add(str(message))
                     kept.append(error)
             errors.data = kept
 
