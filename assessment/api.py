@@ -29,7 +29,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import GenericAPIView
@@ -99,6 +99,14 @@ ITEM_CODE = OpenApiParameter(
 )
 RATING_ID = OpenApiParameter("rating_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The rating's id.")
 CONFLICT = {409: AssessmentConflictSerializer}
+FIELD_ERRORS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="A value was refused (out of its limits, off the scale, or breaking a rule of the tool): "
+        'the messages by field, for example {"notes": ["Notes must be 4,000 characters or fewer"]}. '
+        "Nothing changes.",
+    )
+}
 OPTIONAL_IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -217,7 +225,9 @@ class RoundListCreateApi(_AssessmentApi):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(RoundSerializer(page, many=True).data)
 
-    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer}, parameters=[etag_header(201)])
+    @extend_schema(
+        request=RoundCreateSerializer, responses={201: RoundSerializer, **FIELD_ERRORS}, parameters=[etag_header(201)]
+    )
     def post(self, request: Request, site_slug: str) -> Response:
         site = self.get_site()
         serializer = RoundCreateSerializer(data=request.data)
@@ -262,7 +272,12 @@ class RoundDetailApi(_OneRoundApi):
 
     @extend_schema(
         request=RoundUpdateSerializer,
-        responses={200: RoundSerializer, **CONFLICT, **precondition_responses("Round", RoundSerializer())},
+        responses={
+            200: RoundSerializer,
+            **FIELD_ERRORS,
+            **CONFLICT,
+            **precondition_responses("Round", RoundSerializer()),
+        },
         parameters=[IF_MATCH, etag_header(200, 412)],
     )
     def patch(self, request: Request, site_slug: str, public_id: UUID) -> Response:
@@ -397,6 +412,7 @@ class AgreedScoreDetailApi(_AssessmentApi):
         request=AgreedScoreInputSerializer,
         responses={
             200: AgreedScoreSerializer,
+            **FIELD_ERRORS,
             **CONFLICT,
             **precondition_responses("AgreedScore", AgreedScoreSerializer()),
         },
@@ -469,7 +485,7 @@ class RatingListCreateApi(_AssessmentApi):
 
     @extend_schema(
         request=RatingCreateSerializer,
-        responses={201: RatingSerializer, 409: RatingExistsSerializer},
+        responses={201: RatingSerializer, **FIELD_ERRORS, 409: RatingExistsSerializer},
         parameters=[etag_header(201)],
         description="Record a participant's rating of an item (201, with its URL in Location). A participant "
         "who has already rated the item (names compared ignoring case) is refused with a 409 (code `exists`) "
@@ -510,7 +526,12 @@ class RatingListCreateApi(_AssessmentApi):
         return request.build_absolute_uri(url)
 
 
-RATING_CHANGE = {200: RatingSerializer, **CONFLICT, **precondition_responses("Rating", RatingSerializer())}
+RATING_CHANGE = {
+    200: RatingSerializer,
+    **FIELD_ERRORS,
+    **CONFLICT,
+    **precondition_responses("Rating", RatingSerializer()),
+}
 RATING_CHANGE_HEADERS = [IF_MATCH, etag_header(200, 412)]
 
 
