@@ -258,6 +258,7 @@ class AgreedScoreSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 SCORE_INVALID = "The score must be a whole number on the tool's scale"
+SCORE_MESSAGES = {"invalid": SCORE_INVALID, "max_string_length": SCORE_INVALID}
 
 
 def _measure_field(limit: Any = MEASURE) -> Any:
@@ -278,7 +279,7 @@ class AgreedScoreInputSerializer(serializers.Serializer[dict[str, Any]]):
     score = serializers.IntegerField(
         allow_null=True,
         help_text="A score on the instrument's scale, or null for not yet scored.",
-        error_messages={"invalid": SCORE_INVALID},
+        error_messages=SCORE_MESSAGES,
     )
     evidence_value = _measure_field()
     evidence_text = text_field(EVIDENCE, allow_blank=True, default="")
@@ -325,9 +326,7 @@ class RatingCreateSerializer(serializers.Serializer[dict[str, Any]]):
         help_text="Name or role of the person rating, at most one rating per person and item (names compared "
         "ignoring case).",
     )
-    score = serializers.IntegerField(
-        help_text="A score on the instrument's scale.", error_messages={"invalid": SCORE_INVALID}
-    )
+    score = serializers.IntegerField(help_text="A score on the instrument's scale.", error_messages=SCORE_MESSAGES)
     notes = text_field(NOTES, allow_blank=True, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -338,9 +337,7 @@ class RatingCreateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class RatingUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    score = serializers.IntegerField(
-        help_text="A score on the instrument's scale.", error_messages={"invalid": SCORE_INVALID}
-    )
+    score = serializers.IntegerField(help_text="A score on the instrument's scale.", error_messages=SCORE_MESSAGES)
     notes = text_field(NOTES, allow_blank=True, required=False, help_text="Left as it is if not sent.")
 
 

@@ -70,6 +70,9 @@ def test_a_rounds_changes_through_the_pages_keep_who_how_and_before_and_after(
     ]
     records = list(Round.history.filter(id=draft.pk).order_by("history_date", "history_id"))
     assert changes(records[1]) == {"notes": ("In the town hall", "Moved to the library")}
+    start = reverse("assessment:round-create", kwargs={"site_slug": draft.site.slug})
+    assert theirs.post(start, {"held_on_0": "1", "held_on_1": "9", "held_on_2": "2026"}).status_code == 302
+    assert round_history(Round.objects.get(sequence=1)) == [("+", "draft", "colleague", "page")]
     assert changes(records[3])["status"] == ("submitted", "draft")
     assert [record.version for record in records] == [1, 2, 3, 4, 5, 6]
 
