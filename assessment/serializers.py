@@ -258,7 +258,7 @@ class AgreedScoreSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 SCORE_INVALID = "The score must be a whole number on the tool's scale"
-SCORE_MESSAGES = {"invalid": SCORE_INVALID, "max_string_length": SCORE_INVALID}
+SCORE_MESSAGES: dict[str, Any] = {"invalid": SCORE_INVALID, "max_string_length": SCORE_INVALID}
 
 
 def _measure_field(limit: Any = MEASURE) -> Any:
