@@ -7,10 +7,19 @@ rules live in assessment.services. Rounds are reached through the site in the UR
 and items by their code within the round's own version of the tool, so a round of
 another site, or an item of another version, is a 404.
 
+Changes follow the API's one scheme (core.api): a round, an agreed score and a
+rating send their version as an `ETag` with a GET and with every change; a PATCH,
+PUT or DELETE sends it back in `If-Match` (missing: 428), and if someone has changed
+the resource since, nothing changes and the answer is a 412 with the resource as it
+is now in `current`. Agreed scores also accept the version in the body as `version`,
+as they always have: either will do, and if both are sent they must agree (400).
+Submitting, reopening and locking a round (POST) check `If-Match` when it is sent.
+A new rating is made with POST only: a participant who has already rated the item
+gets a 409 with their rating and its URL, to change with PUT or PATCH.
+
 A change the round's state refuses (it is submitted or locked) is a 409 Conflict
-with {"detail", "code"}; so is a save based on a value someone else has changed
-since (code "stale"), which also carries the current value. Other refusals (a round
-submitted with items not yet scored, a score off the scale) are a 400 naming the field.
+with {"detail", "code"}. Other refusals (a round submitted with items not yet
+scored, a score off the scale, a value out of its limits) are a 400 naming the field.
 """
 
 from typing import Any
@@ -18,8 +27,9 @@ from uuid import UUID
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException
 from rest_framework.generics import GenericAPIView
@@ -29,6 +39,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
+from core.api import (
+    IF_MATCH,
+    etag_header,
+    if_match_version,
+    precondition_responses,
+    stale_response,
+    with_etag,
+)
+from core.versioning import StaleSave
 from sites.api import SITE_SLUG, CanChangeSiteOrReadOnly, SiteScopedApi, request_user
 
 from . import services
@@ -47,7 +66,6 @@ from .selectors import (
 )
 from .serializers import (
     ITEM_NOT_IN_ROUND,
-    AgreedScoreConflictSerializer,
     AgreedScoreInputSerializer,
     AgreedScoreSerializer,
     AssessmentComparisonSerializer,
@@ -55,8 +73,8 @@ from .serializers import (
     AssessmentRefusalSerializer,
     InstrumentDetailSerializer,
     InstrumentSerializer,
-    RatingConflictSerializer,
     RatingCreateSerializer,
+    RatingExistsSerializer,
     RatingListQuerySerializer,
     RatingSerializer,
     RatingUpdateSerializer,
@@ -81,6 +99,43 @@ ITEM_CODE = OpenApiParameter(
 )
 RATING_ID = OpenApiParameter("rating_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The rating's id.")
 CONFLICT = {409: AssessmentConflictSerializer}
+FIELD_ERRORS = {
+    400: OpenApiResponse(
+        OpenApiTypes.OBJECT,
+        description="A value was refused (out of its limits, off the scale, or breaking a rule of the tool): "
+        'the messages by field, for example {"notes": ["Notes must be 4,000 characters or fewer"]}. '
+        "Nothing changes.",
+    )
+}
+OPTIONAL_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='Optional: the ETag of the round as you last read it, for example "3". If sent and someone has '
+    "changed the round since, nothing changes and the answer is a 412 with the round as it is now.",
+)
+AGREED_SCORE_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the agreed score as you last read it, for example "3" ("0" if never saved). '
+    "Send it here or as `version` in the body (if both, they must agree: 400); neither: 428. If someone has "
+    "saved the item since, nothing changes and the answer is a 412 with their value in `current`.",
+)
+BOTH_VERSIONS_DISAGREE = (
+    "The If-Match header and the version in the body disagree. Send the version you last read in one of them, "
+    "or the same in both."
+)
+
+
+def _optional_if_match(request: Request) -> int | None:
+    """The version in If-Match, or None when the client did not send one."""
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header or header == "*":
+        return None
+    return if_match_version(request)
 
 
 class RoundConflict(APIException):
@@ -170,7 +225,9 @@ class RoundListCreateApi(_AssessmentApi):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(RoundSerializer(page, many=True).data)
 
-    @extend_schema(request=RoundCreateSerializer, responses={201: RoundSerializer})
+    @extend_schema(
+        request=RoundCreateSerializer, responses={201: RoundSerializer, **FIELD_ERRORS}, parameters=[etag_header(201)]
+    )
     def post(self, request: Request, site_slug: str) -> Response:
         site = self.get_site()
         serializer = RoundCreateSerializer(data=request.data)
@@ -179,77 +236,117 @@ class RoundListCreateApi(_AssessmentApi):
         round_ = services.round_create(
             site=site,
             user=request_user(request),
+            source="api",
             held_on=data["held_on"],
             notes=data["notes"],
             instrument=data.get("instrument"),
         )
-        return Response(RoundSerializer(self.get_round(round_.public_id)).data, status=status.HTTP_201_CREATED)
+        return with_etag(
+            Response(RoundSerializer(self.get_round(round_.public_id)).data, status=status.HTTP_201_CREATED),
+            round_.version,
+        )
+
+
+class _OneRoundApi(_AssessmentApi):
+    def represent(self, obj: Round) -> dict[str, Any]:
+        return RoundSerializer(self.get_round_again(obj.public_id)).data
+
+    def answer(self, public_id: UUID) -> Response:
+        """The round as it now is, with its ETag."""
+        round_ = self.get_round_again(public_id)
+        return with_etag(Response(RoundSerializer(round_).data), round_.version)
 
 
 @extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
-class RoundDetailApi(_AssessmentApi):
-    """One round with its progress. Its date and notes change only while it is a draft."""
+class RoundDetailApi(_OneRoundApi):
+    """One round with its progress. Its date and notes change only while it is a draft,
+    with the ETag last read in If-Match."""
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return RoundUpdateSerializer if self.request.method == "PATCH" else RoundSerializer
 
-    @extend_schema(responses=RoundSerializer)
+    @extend_schema(responses=RoundSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
-        return Response(RoundSerializer(self.get_round(public_id)).data)
+        round_ = self.get_round(public_id)
+        return with_etag(Response(RoundSerializer(round_).data), round_.version)
 
-    @extend_schema(request=RoundUpdateSerializer, responses={200: RoundSerializer, **CONFLICT})
+    @extend_schema(
+        request=RoundUpdateSerializer,
+        responses={
+            200: RoundSerializer,
+            **FIELD_ERRORS,
+            **CONFLICT,
+            **precondition_responses("Round", RoundSerializer()),
+        },
+        parameters=[IF_MATCH, etag_header(200, 412)],
+    )
     def patch(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         round_ = self.get_round(public_id)
+        expected = self.expected_version()
         serializer = RoundUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         services.round_update(
             round_=round_,
             user=request_user(request),
+            source="api",
             held_on=data.get("held_on", round_.held_on),
             notes=data.get("notes", round_.notes),
+            expected_version=expected,
         )
-        return Response(RoundSerializer(self.get_round_again(public_id)).data)
+        return self.answer(public_id)
 
 
-class _RoundTransitionApi(_AssessmentApi):
+class _RoundTransitionApi(_OneRoundApi):
     serializer_class = RoundSerializer
 
-    def transition(self, round_: Round, user: User) -> None:
+    def transition(self, round_: Round, user: User, expected_version: int | None) -> None:
         raise NotImplementedError
 
-    @extend_schema(request=None, responses={200: RoundSerializer, 400: AssessmentRefusalSerializer, **CONFLICT})
+    @extend_schema(
+        request=None,
+        responses={
+            200: RoundSerializer,
+            400: AssessmentRefusalSerializer,
+            **CONFLICT,
+            412: precondition_responses("Round", RoundSerializer())[412],
+        },
+        parameters=[OPTIONAL_IF_MATCH, etag_header(200, 412)],
+    )
     def post(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         round_ = self.get_round(public_id)
-        self.transition(round_, request_user(request))
-        return Response(RoundSerializer(self.get_round_again(public_id)).data)
+        self.transition(round_, request_user(request), _optional_if_match(request))
+        return self.answer(public_id)
 
 
 @extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
 class RoundSubmitApi(_RoundTransitionApi):
     """Submit a draft round. Every item needs an agreed score first: if any has none,
-    the answer is a 400 naming them and the round stays a draft."""
+    the answer is a 400 naming them and the round stays a draft. With If-Match, a round
+    changed since it was read is not submitted (412)."""
 
-    def transition(self, round_: Round, user: User) -> None:
-        services.round_submit(round_=round_, user=user)
+    def transition(self, round_: Round, user: User, expected_version: int | None) -> None:
+        services.round_submit(round_=round_, user=user, source="api", expected_version=expected_version)
 
 
 @extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
 class RoundReopenApi(_RoundTransitionApi):
     """Return a submitted round to draft to correct it (a draft stays a draft). A locked
-    round cannot be reopened (409)."""
+    round cannot be reopened (409). With If-Match, a round changed since it was read is
+    not reopened (412)."""
 
-    def transition(self, round_: Round, user: User) -> None:
-        services.round_reopen(round_=round_, user=user)
+    def transition(self, round_: Round, user: User, expected_version: int | None) -> None:
+        services.round_reopen(round_=round_, user=user, source="api", expected_version=expected_version)
 
 
 @extend_schema(tags=["assessment rounds"], parameters=[SITE_SLUG, ROUND_ID])
 class RoundLockApi(_RoundTransitionApi):
     """Lock a submitted round for good (a locked round stays locked). A draft must be
-    submitted first (400)."""
+    submitted first (400). With If-Match, a round changed since it was read is not
+    locked (412)."""
 
-    def transition(self, round_: Round, user: User) -> None:
-        services.round_lock(round_=round_, user=user)
+    def transition(self, round_: Round, user: User, expected_version: int | None) -> None:
+        services.round_lock(round_=round_, user=user, source="api", expected_version=expected_version)
 
 
 # Agreed scores
@@ -305,41 +402,55 @@ class AgreedScoreDetailApi(_AssessmentApi):
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return AgreedScoreInputSerializer if self.request.method == "PUT" else AgreedScoreSerializer
 
-    @extend_schema(responses=AgreedScoreSerializer)
+    @extend_schema(responses=AgreedScoreSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, public_id: UUID, item_code: str) -> Response:
         item = _item_in(self.get_round(public_id), item_code)
-        return Response(AgreedScoreSerializer(_agreed_row(item, item.agreed)).data)  # type: ignore[attr-defined]
+        row = _agreed_row(item, item.agreed)  # type: ignore[attr-defined]
+        return with_etag(Response(AgreedScoreSerializer(row).data), row["version"])
 
     @extend_schema(
         request=AgreedScoreInputSerializer,
-        responses={200: AgreedScoreSerializer, 409: AgreedScoreConflictSerializer},
-        description="Set the agreed score, evidence and notes of the item, sending the `version` last read. "
-        "If someone has saved the item since, nothing changes and the answer is a 409 with code `stale` and "
-        "their value in `current`; a submitted or locked round answers 409 with code `submitted` or `locked`.",
+        responses={
+            200: AgreedScoreSerializer,
+            **FIELD_ERRORS,
+            **CONFLICT,
+            **precondition_responses("AgreedScore", AgreedScoreSerializer()),
+        },
+        parameters=[AGREED_SCORE_IF_MATCH, etag_header(200, 412)],
+        description="Set the agreed score, evidence and notes of the item, sending the version last read in "
+        "If-Match (or as `version` in the body). If someone has saved the item since, nothing changes and the "
+        "answer is a 412 with code `stale` and their value in `current`; a submitted or locked round answers "
+        "409 with code `submitted` or `locked`.",
     )
     def put(self, request: Request, site_slug: str, public_id: UUID, item_code: str) -> Response:
         round_ = self.get_round(public_id)
         item = _item_in(round_, item_code)
-        serializer = AgreedScoreInputSerializer(data=request.data)
+        serializer = AgreedScoreInputSerializer(data=request.data, context={"item": item})
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        in_body = data.get("version")
+        in_header = _optional_if_match(request)
+        if in_header is not None and in_body is not None and in_header != in_body:
+            raise serializers.ValidationError({"version": [BOTH_VERSIONS_DISAGREE]})
+        expected = self.expected_version(fallback=in_body)
         try:
             agreed = services.agreed_score_save(
                 round_=round_,
                 item=item,
                 user=request_user(request),
+                source="api",
                 data=services.AgreedScoreInput(
                     score=data["score"],
                     evidence_value=data["evidence_value"],
                     evidence_text=data["evidence_text"],
                     notes=data["notes"],
                 ),
-                expected_version=data["version"],
+                expected_version=expected,
             )
-        except services.StaleSave as stale:
-            body = {"detail": stale.messages[0], "code": "stale", "current": _agreed_row(item, stale.current)}
-            return Response(AgreedScoreConflictSerializer(body).data, status=status.HTTP_409_CONFLICT)
-        return Response(AgreedScoreSerializer(_agreed_row(item, agreed)).data)
+        except StaleSave as stale:
+            # An item never saved has a current value too: its empty state, version 0.
+            return stale_response(stale, AgreedScoreSerializer(_agreed_row(item, stale.current)).data)
+        return with_etag(Response(AgreedScoreSerializer(_agreed_row(item, agreed)).data), agreed.version)
 
 
 # Ratings
@@ -374,75 +485,106 @@ class RatingListCreateApi(_AssessmentApi):
 
     @extend_schema(
         request=RatingCreateSerializer,
-        responses={200: RatingSerializer, 201: RatingSerializer, **CONFLICT},
-        description="Record a participant's rating of an item (201). A participant who has already rated "
-        "the item (names compared ignoring case) has their rating replaced (200).",
+        responses={201: RatingSerializer, **FIELD_ERRORS, 409: RatingExistsSerializer},
+        parameters=[etag_header(201)],
+        description="Record a participant's rating of an item (201, with its URL in Location). A participant "
+        "who has already rated the item (names compared ignoring case) is refused with a 409 (code `exists`) "
+        "carrying their rating in `current` and its `url`: change it there with PUT or PATCH, sending its ETag "
+        "in If-Match. A submitted or locked round answers 409 with code `submitted` or `locked`.",
     )
     def post(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         round_ = self.get_round(public_id)
         serializer = RatingCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        rating = services.rating_save(
-            round_=round_,
-            item=data["item"],
-            user=request_user(request),
-            participant=data["participant"],
-            score=data["score"],
-            notes=data["notes"],
-        )
-        # The first save of a rating gives it version 1.
-        created = rating.version == 1
-        return Response(
-            RatingSerializer(rating).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
-        )
+        try:
+            rating = services.rating_create(
+                round_=round_,
+                item=data["item"],
+                user=request_user(request),
+                source="api",
+                participant=data["participant"],
+                score=data["score"],
+                notes=data["notes"],
+            )
+        except services.RatingExists as exists:
+            body = {
+                "detail": f"{exists.messages[0]} To change their rating, send PUT or PATCH to its url with its "
+                "ETag in If-Match.",
+                "code": "exists",
+                "current": RatingSerializer(exists.current).data,
+                "url": self._rating_url(request, exists.current),
+            }
+            return with_etag(Response(body, status=status.HTTP_409_CONFLICT), exists.current.version)
+        response = with_etag(Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED), rating.version)
+        response["Location"] = self._rating_url(request, rating)
+        return response
+
+    def _rating_url(self, request: Request, rating: Rating) -> str:
+        kwargs = {"site_slug": self.get_site().slug, "public_id": rating.round.public_id, "rating_id": rating.public_id}
+        url = reverse("api-rating-detail", kwargs=kwargs)
+        return request.build_absolute_uri(url)
+
+
+RATING_CHANGE = {
+    200: RatingSerializer,
+    **FIELD_ERRORS,
+    **CONFLICT,
+    **precondition_responses("Rating", RatingSerializer()),
+}
+RATING_CHANGE_HEADERS = [IF_MATCH, etag_header(200, 412)]
 
 
 @extend_schema(tags=["ratings"], parameters=[SITE_SLUG, ROUND_ID, RATING_ID])
 class RatingDetailApi(_AssessmentApi):
-    """One participant's rating of one item."""
+    """One participant's rating of one item. Changing or removing it needs the ETag
+    last read, in If-Match."""
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         return RatingUpdateSerializer if self.request.method in ("PUT", "PATCH") else RatingSerializer
 
-    @extend_schema(responses=RatingSerializer)
-    def get(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
-        return Response(RatingSerializer(rating_get(round_=self.get_round(public_id), public_id=rating_id)).data)
+    def represent(self, obj: Rating) -> dict[str, Any]:
+        return RatingSerializer(obj).data
 
-    @extend_schema(request=RatingUpdateSerializer, responses={200: RatingSerializer, 409: RatingConflictSerializer})
+    @extend_schema(responses=RatingSerializer, parameters=[etag_header(200)])
+    def get(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
+        rating = rating_get(round_=self.get_round(public_id), public_id=rating_id)
+        return with_etag(Response(self.represent(rating)), rating.version)
+
+    @extend_schema(request=RatingUpdateSerializer, responses=RATING_CHANGE, parameters=RATING_CHANGE_HEADERS)
     def put(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
         return self._update(request, public_id, rating_id, partial=False)
 
-    @extend_schema(request=RatingUpdateSerializer, responses={200: RatingSerializer, 409: RatingConflictSerializer})
+    @extend_schema(request=RatingUpdateSerializer, responses=RATING_CHANGE, parameters=RATING_CHANGE_HEADERS)
     def patch(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
         return self._update(request, public_id, rating_id, partial=True)
 
-    @extend_schema(responses={204: None, **CONFLICT})
+    @extend_schema(
+        responses={204: None, **CONFLICT, **precondition_responses("Rating", RatingSerializer())},
+        parameters=[IF_MATCH, etag_header(412)],
+    )
     def delete(self, request: Request, site_slug: str, public_id: UUID, rating_id: UUID) -> Response:
-        round_ = self.get_round(public_id)
-        services.rating_delete(round_=round_, rating=rating_get(round_=round_, public_id=rating_id))
+        rating = rating_get(round_=self.get_round(public_id), public_id=rating_id)
+        services.rating_delete(
+            rating=rating, user=request_user(request), source="api", expected_version=self.expected_version()
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _update(self, request: Request, public_id: UUID, rating_id: UUID, *, partial: bool) -> Response:
-        round_ = self.get_round(public_id)
-        rating = rating_get(round_=round_, public_id=rating_id)
+        rating = rating_get(round_=self.get_round(public_id), public_id=rating_id)
+        expected = self.expected_version()
         serializer = RatingUpdateSerializer(data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            rating = services.rating_save(
-                round_=round_,
-                item=rating.item,
-                user=request_user(request),
-                participant=rating.participant,
-                score=data.get("score", rating.score),
-                notes=data.get("notes", rating.notes),
-                expected_version=data.get("version"),
-            )
-        except services.StaleSave as stale:
-            body = {"detail": stale.messages[0], "code": "stale", "current": stale.current}
-            return Response(RatingConflictSerializer(body).data, status=status.HTTP_409_CONFLICT)
-        return Response(RatingSerializer(rating).data)
+        rating = services.rating_update(
+            rating=rating,
+            user=request_user(request),
+            source="api",
+            score=data.get("score", rating.score),
+            notes=data.get("notes", rating.notes),
+            expected_version=expected,
+        )
+        return with_etag(Response(self.represent(rating)), rating.version)
 
 
 # Results

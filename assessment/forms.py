@@ -2,66 +2,93 @@
 round at a time, only draft rounds change, a stale save is refused, a valid
 instrument file) live in assessment.services, whose errors the views attach here."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
+from uuid import UUID
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Submit
 from django import forms
 from django.core.exceptions import ValidationError
 
+from core.forms import OUT_OF_DATE, GovukDateField, VersionField
+from core.limits import EVIDENCE, NOTES, PARTICIPANT, ROUND_DATE, measure_limit
+
 from .instrument_file import MAX_FILE_BYTES, TOO_LARGE_MESSAGE, instrument_file_read
-from .models import AgreedScore, EvidenceType, Instrument, Item
+from .models import AgreedScore, EvidenceType, Instrument, Item, Rating, Round
 from .services import AgreedScoreInput
 
-NOTES_MAX_LENGTH = 4000
+
+class AssessmentForm(forms.Form):
+    """A form whose error summary lists each problem once: a hidden field's error (an
+    out-of-date version) is the form's own, since the summary lists only visible
+    fields; a message Django raises twice for one value (a 20-digit measure is both
+    too large and too long) is kept once."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        for name, field in self.fields.items():
+            if field.widget.is_hidden and name in self.errors:
+                for message in self.errors.pop(name):
+                    self.add_error(None, message)
+                self.cleaned_data.pop(name, None)
+        for errors in self.errors.values():
+            seen: set[str] = set()
+            kept = []
+            for error, message in zip(errors.data, errors, strict=True):
+                if str(message) not in seen:
+                    seen.add(str(message))
+                    kept.append(error)
+            errors.data = kept
 
 
-class RoundDateField(DateInputField):
-    """A GOV.UK date input whose messages say what to do, not what Python found."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.error_messages["required"] = "Enter the date of the round"
-        self.error_messages["incomplete"] = "Enter the date of the round as a day, month and year"
-
-    def compress(self, data_list: Any) -> date | None:
-        try:
-            value: date | None = super().compress(data_list)
-        except ValidationError:
-            raise ValidationError("The date of the round must be a real date, like 27 3 2026") from None
-        if value is not None and not 2000 <= value.year <= 2100:
-            raise ValidationError("Enter the year of the round in full, like 2026")
-        return value
-
-
-class RoundForm(forms.Form):
-    """The date and notes of a round, when it is started and while it is a draft."""
-
-    held_on = RoundDateField(
-        label="Date of the round",
-        help_text="The day the group met to score the tool, for example 27 3 2026.",
-        require_all_fields=False,
-    )
-    notes = forms.CharField(
+def notes_field(**kwargs: Any) -> forms.CharField:
+    return forms.CharField(
         label="Notes",
         required=False,
-        max_length=NOTES_MAX_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional. Who took part, and anything a reader of the results should know.",
-        error_messages={"max_length": f"Notes must be {NOTES_MAX_LENGTH:,} characters or fewer"},
+        max_length=NOTES.max_length,
+        error_messages=NOTES.messages(),
+        **kwargs,
     )
 
-    def __init__(self, *args: Any, submit_label: str = "Save", **kwargs: Any) -> None:
+
+class RoundForm(AssessmentForm):
+    """The date and notes of a round, when it is started and while it is a draft.
+    Editing a round sends back the version the person saw (`round_` given)."""
+
+    held_on = GovukDateField(
+        what="date of the round",
+        window=ROUND_DATE,
+        label="Date of the round",
+        help_text="The day the group met to score the tool, for example 27 3 2026.",
+    )
+    notes = notes_field(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Optional. Who took part, and anything a reader of the results should know.",
+    )
+    version = VersionField()
+
+    def __init__(self, *args: Any, submit_label: str = "Save", round_: Round | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if round_ is None:
+            del self.fields["version"]
+        else:
+            self.fields["version"].initial = round_.version
         self.helper = FormHelper()
         self.helper.layout = Layout(
             Field("held_on"),
             Field.textarea("notes"),
+            *(["version"] if "version" in self.fields else []),
             Submit("submit", submit_label),
         )
+
+
+class RoundVersionForm(AssessmentForm):
+    """A change to the whole round (submit, reopen, lock), with the version of the
+    round the person saw."""
+
+    version = VersionField()
 
 
 @dataclass(frozen=True)
@@ -73,7 +100,7 @@ class ScoreChoice:
     checked: bool
 
 
-class AgreedScoreForm(forms.Form):
+class AgreedScoreForm(AssessmentForm):
     """The agreed score of one item, with its evidence and notes. Several are on one
     page, so each takes the item's code as its prefix. `version` is the version of the
     agreed score the person saw; the service refuses the save if it has moved on."""
@@ -85,35 +112,17 @@ class AgreedScoreForm(forms.Form):
         empty_value=None,
         widget=forms.RadioSelect,
     )
-    evidence_value = forms.DecimalField(
-        required=False,
-        max_digits=12,
-        decimal_places=2,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-    )
     evidence_text = forms.CharField(
         required=False,
-        max_length=NOTES_MAX_LENGTH,
+        max_length=EVIDENCE.max_length,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": f"Evidence must be {NOTES_MAX_LENGTH:,} characters or fewer"},
+        error_messages=EVIDENCE.messages(),
     )
-    notes = forms.CharField(
-        label="Notes",
-        required=False,
-        max_length=NOTES_MAX_LENGTH,
+    notes = notes_field(
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="Optional. For example, what the group disagreed about or needs to find out.",
-        error_messages={"max_length": f"Notes must be {NOTES_MAX_LENGTH:,} characters or fewer"},
     )
-    version = forms.IntegerField(
-        min_value=0,
-        widget=forms.HiddenInput,
-        error_messages={
-            "required": "This form is out of date. Reload the page and try again.",
-            "invalid": "This form is out of date. Reload the page and try again.",
-            "min_value": "This form is out of date. Reload the page and try again.",
-        },
-    )
+    version = VersionField()
 
     def __init__(self, *args: Any, item: Item, instrument: Instrument, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", item.code)
@@ -126,19 +135,24 @@ class AgreedScoreForm(forms.Form):
         score_field.error_messages["invalid_choice"] = f"Choose a score from {low} to {high}, or Not yet scored"
         evidence_text = self.fields["evidence_text"]
         if item.evidence_type == EvidenceType.QUANTITATIVE:
-            evidence_value = self.fields["evidence_value"]
-            evidence_value.label = "Measure"
-            evidence_value.help_text = item.evidence_prompt
-            evidence_value.error_messages.update(
-                invalid="The measure must be a number, like 45",
-                max_digits="The measure must be less than 10,000,000,000",
-                max_whole_digits="The measure must be less than 10,000,000,000",
-                max_decimal_places="The measure can have at most 2 decimal places, like 45.25",
+            # The measure's range depends on its unit: a percentage is 0 to 100.
+            limit = measure_limit(item.evidence_unit)
+            self.fields["evidence_value"] = forms.DecimalField(
+                label="Measure",
+                help_text=item.evidence_prompt,
+                required=False,
+                max_digits=12,
+                decimal_places=2,
+                min_value=limit.minimum,
+                max_value=limit.maximum,
+                error_messages=limit.form_messages(whole=False),
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
             )
+            # Keep the fields in the page's order: the measure before its source.
+            self.order_fields(["score", "evidence_value", "evidence_text", "notes", "version"])
             evidence_text.label = "Source of the measure"
             evidence_text.help_text = "Optional. Where the figure comes from and when it was measured."
         else:
-            del self.fields["evidence_value"]
             evidence_text.label = "Evidence"
             evidence_text.help_text = item.evidence_prompt
         self.helper = FormHelper()
@@ -190,25 +204,36 @@ class AgreedScoreForm(forms.Form):
         )
 
 
-class RatingForm(forms.Form):
+def ratings_seen(ratings: Iterable[Rating]) -> str:
+    """The ratings of an item a page shows, as the page sends them back: each rating's
+    id and version ("<id>:<version> ...")."""
+    return " ".join(f"{rating.public_id}:{rating.version}" for rating in ratings)
+
+
+class RatingForm(AssessmentForm):
     """One participant's own rating of an item. Entering a name already listed
-    changes that person's rating."""
+    changes that person's rating. `seen` carries the item's ratings as the page
+    showed them, so a rating someone else added or changed since is not overwritten."""
 
     participant = forms.CharField(
         label="Name or role",
-        max_length=80,
+        max_length=PARTICIPANT.max_length,
         help_text="For example, CAMHS lead. Enter a name already listed to change that rating.",
         error_messages={
             "required": "Enter the name or role of the person giving this rating",
-            "max_length": "The name or role must be 80 characters or fewer",
+            **PARTICIPANT.messages(),
         },
     )
     score = forms.TypedChoiceField(label="Their score", coerce=int, widget=forms.RadioSelect)
+    seen = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, item: Item, instrument: Instrument, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, item: Item, instrument: Instrument, ratings: Iterable[Rating] = (), **kwargs: Any
+    ) -> None:
         kwargs.setdefault("prefix", f"{item.code}-rating")
         super().__init__(*args, **kwargs)
         self.item = item
+        self.fields["seen"].initial = ratings_seen(ratings)
         score_field: forms.TypedChoiceField = self.fields["score"]  # type: ignore[assignment]
         score_field.choices = [(str(s), str(s)) for s in instrument.scores]
         score_field.error_messages.update(
@@ -217,6 +242,29 @@ class RatingForm(forms.Form):
         )
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+    def clean_seen(self) -> dict[UUID, int]:
+        seen: dict[UUID, int] = {}
+        for pair in self.cleaned_data["seen"].split():
+            rating_id, _, version = pair.partition(":")
+            try:
+                seen[UUID(rating_id)] = int(version)
+            except ValueError:
+                raise ValidationError(OUT_OF_DATE) from None
+        return seen
+
+    def saw(self, ratings: Iterable[Rating]) -> None:
+        """After a refusal: the form now stands for the ratings as they are, so saving
+        again is a deliberate choice to change the newer rating."""
+        data = self.data.copy()  # type: ignore[attr-defined]
+        data[self.add_prefix("seen")] = ratings_seen(ratings)
+        self.data = data
+
+
+class RatingRemoveForm(AssessmentForm):
+    """Removing a rating, with the version of it the person saw."""
+
+    version = VersionField()
 
 
 class InstrumentUploadForm(forms.Form):

@@ -4,6 +4,7 @@ every figure can be checked by hand in a unit test."""
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,14 @@ class ScoredItem:
 
 @dataclass(frozen=True)
 class Mean:
+    """`value` is the mean to 2 decimal places, as shown; `exact` the mean itself, from
+    which changes between rounds are worked out."""
+
     value: Decimal | None
     scored: int
     total: int
     thrive_like: bool
+    exact: Fraction | None = None
 
 
 @dataclass
@@ -60,12 +65,18 @@ class RoundResults:
 TWO_PLACES = Decimal("0.01")
 
 
+def two_places(value: Fraction) -> Decimal:
+    """A fraction to 2 decimal places, halves rounded away from zero (2.125 -> 2.13)."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
 def _mean(scores: Sequence[int | None], threshold: int) -> Mean:
     scored = [s for s in scores if s is not None]
     if not scored:
         return Mean(None, 0, len(scores), False)
-    value = (Decimal(sum(scored)) / Decimal(len(scored))).quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
-    return Mean(value, len(scored), len(scores), value >= threshold)
+    exact = Fraction(sum(scored), len(scored))
+    value = two_places(exact)
+    return Mean(value, len(scored), len(scores), value >= threshold, exact)
 
 
 def round_results(
@@ -93,14 +104,23 @@ def round_results(
 
 @dataclass(frozen=True)
 class Change:
+    """A change from one round to a later one. For means, `before` and `after` are
+    rounded for display and `exact_before` and `exact_after` are the means themselves:
+    the change is the difference of those, then rounded, so 1.67 -> 2.33 (5/3 -> 7/3)
+    is a change of +0.67, not the +0.66 the rounded figures would give."""
+
     label: str
     before: Decimal | int | None
     after: Decimal | int | None
+    exact_before: Fraction | None = None
+    exact_after: Fraction | None = None
 
     @property
     def delta(self) -> Decimal | None:
         if self.before is None or self.after is None:
             return None
+        if self.exact_before is not None and self.exact_after is not None:
+            return two_places(self.exact_after - self.exact_before)
         return Decimal(self.after) - Decimal(self.before)
 
     @property
@@ -144,24 +164,22 @@ def compare_rounds(before: RoundResults, after: RoundResults) -> Comparison:
         for item in after.items
     ]
     principles = [
-        Change(
-            label=p.label,
-            before=before.by_principle[p.code].value if p.code in before.by_principle else None,
-            after=after.by_principle[p.code].value,
-        )
-        for p in after.principles
+        _mean_change(p.label, before.by_principle.get(p.code), after.by_principle[p.code]) for p in after.principles
     ]
-    parts = [
-        Change(
-            label=p.label,
-            before=before.by_part[p.code].value if p.code in before.by_part else None,
-            after=after.by_part[p.code].value,
-        )
-        for p in after.parts
-    ]
+    parts = [_mean_change(p.label, before.by_part.get(p.code), after.by_part[p.code]) for p in after.parts]
     return Comparison(
         items=items,
         principles=principles,
         parts=parts,
-        overall=Change(label="Overall", before=before.overall.value, after=after.overall.value),
+        overall=_mean_change("Overall", before.overall, after.overall),
+    )
+
+
+def _mean_change(label: str, before: Mean | None, after: Mean) -> Change:
+    return Change(
+        label=label,
+        before=before.value if before is not None else None,
+        after=after.value,
+        exact_before=before.exact if before is not None else None,
+        exact_after=after.exact,
     )

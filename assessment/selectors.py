@@ -1,6 +1,7 @@
 """Reads for the THRIVE Assessment Tool. Callers pass a site already resolved
 through sites.selectors, so everything here is scoped to that site."""
 
+from typing import Any
 from uuid import UUID
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -52,6 +53,17 @@ def rating_get(*, round_: Round, public_id: UUID | str) -> Rating:
         return ratings_of_round(round_=round_).get(public_id=public_id)
     except (Rating.DoesNotExist, ValueError):
         raise Http404("No such rating in this round") from None
+
+
+def rating_removal(*, round_: Round, item: Item, public_id: UUID | str) -> Any | None:
+    """The history record of the removal of one of the round's ratings of the item
+    (who removed it and when), or None if it never was one."""
+    return (
+        Rating.history.filter(round_id=round_.pk, item_id=item.pk, public_id=public_id, history_type="-")
+        .select_related("history_user")
+        .order_by("-history_date")
+        .first()
+    )
 
 
 def round_items_with_scores(*, round_: Round, part_code: str | None = None) -> list[Item]:

@@ -21,6 +21,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from core.limits import EVIDENCE, MEASURE, NOTES, PARTICIPANT, ROUND_DATE, measure_limit
+from core.serializers import date_field, decimal_field, text_field
 
 from .models import EvidenceType, Instrument, Item, Part, Principle, Rating, Round, RoundStatus
 from .selectors import instrument_items
@@ -208,8 +210,10 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
             "submitted_at",
             "locked_by",
             "locked_at",
+            "version",
         ]
         read_only_fields = fields
+        extra_kwargs = {"version": {"help_text": "Rises with every change; the ETag of the round."}}
 
     @extend_schema_field(RoundProgressSerializer)
     def get_progress(self, round_: Round) -> dict[str, int]:
@@ -217,8 +221,8 @@ class RoundSerializer(serializers.ModelSerializer[Round]):
 
 
 class RoundCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    held_on = serializers.DateField(help_text="The date of the round.")
-    notes = serializers.CharField(allow_blank=True, default="")
+    held_on = date_field(ROUND_DATE, help_text="The date of the round.")
+    notes = text_field(NOTES, allow_blank=True, default="")
     instrument = serializers.SlugRelatedField(
         slug_field="version",
         queryset=Instrument.objects.all(),
@@ -229,8 +233,8 @@ class RoundCreateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class RoundUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    held_on = serializers.DateField(required=False, help_text="The date of the round.")
-    notes = serializers.CharField(required=False, allow_blank=True)
+    held_on = date_field(ROUND_DATE, required=False, help_text="The date of the round.")
+    notes = text_field(NOTES, required=False, allow_blank=True)
 
 
 # Agreed scores
@@ -246,29 +250,53 @@ class AgreedScoreSerializer(serializers.Serializer[dict[str, Any]]):
     evidence_value = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     evidence_text = serializers.CharField(allow_blank=True)
     notes = serializers.CharField(allow_blank=True)
-    version = serializers.IntegerField(help_text="Send this back with a change; 0 for an item never saved.")
+    version = serializers.IntegerField(
+        help_text="Rises with every save; 0 for an item never saved. The ETag of the agreed score."
+    )
     updated_by = serializers.CharField(allow_null=True, help_text="Username of whoever saved it last.")
     updated_at = serializers.DateTimeField(allow_null=True)
 
 
-class AgreedScoreInputSerializer(serializers.Serializer[dict[str, Any]]):
-    score = serializers.IntegerField(
-        allow_null=True, help_text="A score on the instrument's scale, or null for not yet scored."
-    )
-    evidence_value = serializers.DecimalField(
+SCORE_INVALID = "The score must be a whole number on the tool's scale"
+SCORE_MESSAGES: dict[str, Any] = {"invalid": SCORE_INVALID, "max_string_length": SCORE_INVALID}
+
+
+def _measure_field(limit: Any = MEASURE) -> Any:
+    return decimal_field(
+        limit,
         max_digits=12,
         decimal_places=2,
         allow_null=True,
         default=None,
-        help_text="The measured figure, only for items whose evidence is quantitative.",
+        help_text="The measured figure, only for items whose evidence is quantitative: from 0, and at most 100 "
+        "for a percentage.",
     )
-    evidence_text = serializers.CharField(allow_blank=True, default="")
-    notes = serializers.CharField(allow_blank=True, default="")
+
+
+class AgreedScoreInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """With the item in the context, its measure is held to the range of its unit."""
+
+    score = serializers.IntegerField(
+        allow_null=True,
+        help_text="A score on the instrument's scale, or null for not yet scored.",
+        error_messages=SCORE_MESSAGES,
+    )
+    evidence_value = _measure_field()
+    evidence_text = text_field(EVIDENCE, allow_blank=True, default="")
+    notes = text_field(NOTES, allow_blank=True, default="")
     version = serializers.IntegerField(
         min_value=0,
-        help_text="The version of the agreed score you last read (0 if never saved). If someone has saved "
-        "it since, the change is refused with 409 and their value.",
+        required=False,
+        help_text="The version of the agreed score you last read (0 if never saved), if not sent in If-Match. "
+        "If someone has saved it since, the change is refused with 412 and their value.",
+        error_messages={"min_value": "The version is 0 or more: send the version you last read"},
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        item: Item | None = self.context.get("item")
+        if item is not None and item.evidence_type == EvidenceType.QUANTITATIVE:
+            self.fields["evidence_value"] = _measure_field(measure_limit(item.evidence_unit))
 
 
 # Ratings
@@ -283,6 +311,7 @@ class RatingSerializer(serializers.ModelSerializer[Rating]):
         model = Rating
         fields = ["id", "item", "participant", "score", "notes", "version", "recorded_by", "updated_at"]
         read_only_fields = fields
+        extra_kwargs = {"version": {"help_text": "Rises with every change; the ETag of the rating."}}
 
 
 class RatingCreateSerializer(serializers.Serializer[dict[str, Any]]):
@@ -292,12 +321,13 @@ class RatingCreateSerializer(serializers.Serializer[dict[str, Any]]):
         help_text="The code of an item of the round's version of the tool.",
         error_messages={"does_not_exist": ITEM_NOT_IN_ROUND},
     )
-    participant = serializers.CharField(
-        max_length=80,
-        help_text="Name or role of the person rating. Their rating of the same item again replaces it.",
+    participant = text_field(
+        PARTICIPANT,
+        help_text="Name or role of the person rating, at most one rating per person and item (names compared "
+        "ignoring case).",
     )
-    score = serializers.IntegerField(help_text="A score on the instrument's scale.")
-    notes = serializers.CharField(allow_blank=True, default="")
+    score = serializers.IntegerField(help_text="A score on the instrument's scale.", error_messages=SCORE_MESSAGES)
+    notes = text_field(NOTES, allow_blank=True, default="")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -307,14 +337,8 @@ class RatingCreateSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class RatingUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    score = serializers.IntegerField(help_text="A score on the instrument's scale.")
-    notes = serializers.CharField(allow_blank=True, required=False, help_text="Left as it is if not sent.")
-    version = serializers.IntegerField(
-        min_value=0,
-        required=False,
-        help_text="The version of the rating you last read. If sent and someone has changed the rating "
-        "since, the change is refused with 409 and their value.",
-    )
+    score = serializers.IntegerField(help_text="A score on the instrument's scale.", error_messages=SCORE_MESSAGES)
+    notes = text_field(NOTES, allow_blank=True, required=False, help_text="Left as it is if not sent.")
 
 
 class RatingListQuerySerializer(serializers.Serializer[dict[str, Any]]):
@@ -330,18 +354,15 @@ class AssessmentRefusalSerializer(serializers.Serializer[dict[str, Any]]):
 
 class AssessmentConflictSerializer(serializers.Serializer[dict[str, Any]]):
     detail = serializers.CharField(help_text="Why it was refused, in words to show the user.")
-    code = serializers.CharField(help_text="`locked` or `submitted` (the round cannot change) or `stale`.")
+    code = serializers.CharField(help_text="`locked` or `submitted`: the round cannot change.")
 
 
-class AgreedScoreConflictSerializer(AssessmentConflictSerializer):
-    current = AgreedScoreSerializer(
-        required=False, help_text="With `stale`: the agreed score as it now is, to review before saving again."
-    )
-
-
-class RatingConflictSerializer(AssessmentConflictSerializer):
-    current = RatingSerializer(
-        required=False, help_text="With `stale`: the rating as it now is, to review before saving again."
+class RatingExistsSerializer(serializers.Serializer[dict[str, Any]]):
+    detail = serializers.CharField(help_text="Why it was refused, in words to show the user.")
+    code = serializers.CharField(help_text="`exists`, or `locked` or `submitted` when the round cannot change.")
+    current = RatingSerializer(required=False, help_text="With `exists`: the participant's rating as it now is.")
+    url = serializers.URLField(
+        required=False, help_text="With `exists`: the rating's URL, to change it with PUT or PATCH and If-Match."
     )
 
 

@@ -2,22 +2,29 @@
 rounds, and recording ratings and agreed scores.
 
 Rules hold whatever the entry point (page or API): only draft rounds change, a
-round is submitted only when every item has an agreed score, and a save based on a
-value someone else has since changed is refused (optimistic locking on `version`).
+round is submitted only when every item has an agreed score, values stay within
+core.limits, and a save based on a value someone else has since changed is refused
+(core.versioning: the version the person read, checked under a row lock). Every
+write records who made it and whether through a page or the API (core.history).
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
+from core.history import Source, stamp
+from core.limits import EVIDENCE, NOTES, PARTICIPANT, ROUND_DATE, measure_limit
+from core.versioning import StaleSave, check_version, last_change, stale_message
 from sites.models import Site
 
 from .instrument_file import instrument_file_error, instrument_file_problems
@@ -28,14 +35,6 @@ MISSING_LIST_LIMIT = 10
 
 class RoundNotEditable(ValidationError):
     pass
-
-
-class StaleSave(ValidationError):
-    """Raised when the row changed since the page was loaded; carries the newer row."""
-
-    def __init__(self, message: str, *, current: Any) -> None:
-        super().__init__(message, code="stale")
-        self.current = current
 
 
 # Instruments ---------------------------------------------------------------------
@@ -125,12 +124,40 @@ def instrument_current() -> Instrument | None:
 
 
 # Rounds ----------------------------------------------------------------------------
+#
+# Every write below reads the round row under a lock, checks the version the person
+# read (core.versioning), stamps who and how (core.history) and saves the instance, so
+# the round's history keeps each change with its author, never a queryset.update().
+
+
+def _refuse_out_of_limits(errors: Mapping[str, list[str]]) -> None:
+    """Raise the limits (core.limits) broken by the values, keyed by field."""
+    broken = {field: messages for field, messages in errors.items() if messages}
+    if broken:
+        raise ValidationError(broken)
+
+
+def who_and_when(user: User | None, when: datetime | None) -> tuple[str, str]:
+    """("Sam Jones", " at 14:05 on 3 December 2026") for a change's author and time."""
+    name = str(user) if user is not None else "Someone else"
+    if when is None:
+        return name, ""
+    local = timezone.localtime(when)
+    return name, f" at {date_format(local, 'H:i')} on {date_format(local, 'j F Y')}"
 
 
 def round_create(
-    *, site: Site, user: User | None, held_on: date, instrument: Instrument | None = None, notes: str = ""
+    *,
+    site: Site,
+    user: User | None,
+    source: Source,
+    held_on: date,
+    instrument: Instrument | None = None,
+    notes: str = "",
 ) -> Round:
     """Start the site's next round: the baseline first, then follow-up 1, 2..."""
+    notes = notes.strip()
+    _refuse_out_of_limits({"held_on": ROUND_DATE.errors(held_on), "notes": NOTES.errors(notes)})
     instrument = instrument or instrument_current()
     if instrument is None:
         raise ValidationError({"instrument": "No version of the THRIVE Assessment Tool is loaded yet."})
@@ -140,7 +167,7 @@ def round_create(
         if Round.objects.filter(site=site, status=RoundStatus.DRAFT).exists():
             raise ValidationError({"held_on": "Finish the round in progress first: submit it before starting another."})
         last = Round.objects.filter(site=site).aggregate(last=Max("sequence"))["last"]
-        return Round.objects.create(
+        round_ = Round(
             site=site,
             instrument=instrument,
             sequence=0 if last is None else last + 1,
@@ -148,6 +175,9 @@ def round_create(
             notes=notes,
             created_by=user,
         )
+        stamp(round_, user=user, source=source)
+        round_.save()
+    return round_
 
 
 def _require_editable(round_: Round) -> None:
@@ -157,6 +187,10 @@ def _require_editable(round_: Round) -> None:
         raise RoundNotEditable(
             "This round has been submitted. Reopen it as a draft to change its scores.", code="submitted"
         )
+
+
+def _locked_round(round_: Round) -> Round:
+    return Round.objects.select_for_update().get(pk=round_.pk)
 
 
 def _check_score(instrument: Instrument, score: int | None, *, field: str = "score") -> None:
@@ -169,102 +203,41 @@ def _check_item(round_: Round, item: Item) -> None:
         raise ValidationError({"item": "That item is not part of the version this round is scored on."})
 
 
-@dataclass(frozen=True)
-class AgreedScoreInput:
-    score: int | None
-    evidence_value: Decimal | None = None
-    evidence_text: str = ""
-    notes: str = ""
+ROUND_FIELDS = ("held_on", "notes")
 
 
-def agreed_score_save(
-    *, round_: Round, item: Item, user: User | None, data: AgreedScoreInput, expected_version: int | None
-) -> AgreedScore:
-    """Save the agreed score of one item.
-
-    `expected_version` is the version the person saw (0 for an item never saved). If
-    someone has saved the item since, StaleSave is raised with the newer row and
-    nothing changes. None skips the check (a client that always sends the latest).
-    """
-    _check_item(round_, item)
-    _check_score(round_.instrument, data.score)
-    if data.evidence_value is not None and item.evidence_type != EvidenceType.QUANTITATIVE:
-        raise ValidationError({"evidence_value": "This item's evidence is a description, not a figure."})
+def round_update(
+    *, round_: Round, user: User | None, source: Source, held_on: date, notes: str, expected_version: int | None
+) -> Round:
+    """Change a draft round's date and notes. Checked on the locked row: a round
+    submitted a moment ago by someone else is refused (RoundNotEditable), and so is a
+    change based on a version someone else has since changed (StaleSave)."""
+    notes = notes.strip()
+    _refuse_out_of_limits({"held_on": ROUND_DATE.errors(held_on), "notes": NOTES.errors(notes)})
     with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        _require_editable(locked_round)
-        current = AgreedScore.objects.select_for_update().filter(round=round_, item=item).first()
-        current_version = current.version if current else 0
-        if expected_version is not None and expected_version != current_version:
-            if current is None:
-                # A version for a row that does not exist: a forged or corrupted request.
-                raise ValidationError({"version": "Nothing has been saved here yet: reload and try again."})
-            who = current.updated_by or "someone else"
-            shown = current.score if current.score is not None else "not yet scored"
-            raise StaleSave(
-                f"{who} changed this item after you opened the page: the agreed score is now {shown}. "
-                "Your change was not saved. Review their value, then save again if you still want yours.",
-                current=current,
-            )
-        if current is None:
-            current = AgreedScore(round=round_, item=item)
-        current.score = data.score
-        current.evidence_value = data.evidence_value
-        current.evidence_text = data.evidence_text.strip()
-        current.notes = data.notes.strip()
-        current.version = current_version + 1
-        current.updated_by = user
-        current._history_user = user  # type: ignore[attr-defined]
+        current = _locked_round(round_)
+        _require_editable(current)
+        current.version = check_version(expected=expected_version, current=current, thing="round")
+        current.held_on = held_on
+        current.notes = notes
+        stamp(current, user=user, source=source)
         current.save()
     return current
 
 
-def rating_save(
-    *,
-    round_: Round,
-    item: Item,
-    user: User | None,
-    participant: str,
-    score: int,
-    notes: str = "",
-    expected_version: int | None = None,
-) -> Rating:
-    """Record or change one participant's own rating of an item."""
-    participant = participant.strip()
-    if not participant:
-        raise ValidationError({"participant": "Enter the name or role of the person giving this rating."})
-    _check_item(round_, item)
-    _check_score(round_.instrument, score)
-    with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        _require_editable(locked_round)
-        current = (
-            Rating.objects.select_for_update().filter(round=round_, item=item, participant__iexact=participant).first()
-        )
-        current_version = current.version if current else 0
-        if expected_version is not None and expected_version != current_version:
-            if current is None:
-                # A version for a row that does not exist: a forged or corrupted request.
-                raise ValidationError({"version": "Nothing has been saved here yet: reload and try again."})
-            raise StaleSave(
-                f"{current.participant}'s rating was changed to {current.score} after you opened the page. "
-                "Your change was not saved.",
-                current=current,
-            )
-        if current is None:
-            current = Rating(round=round_, item=item, participant=participant)
-        current.score = score
-        current.notes = notes.strip()
-        current.version = current_version + 1
-        current.recorded_by = user
-        current.save()
-    return current
-
-
-def rating_delete(*, round_: Round, rating: Rating) -> None:
-    with transaction.atomic():
-        _require_editable(Round.objects.select_for_update().get(pk=round_.pk))
-        rating.delete()
+def _transition_version(current: Round, expected: int | None, *, done: str, do: str) -> int:
+    """The version a change of the round's state writes; refused (StaleSave) if the
+    round changed since the person read it, in words about what they asked for."""
+    try:
+        return check_version(expected=expected, current=current, thing="round")
+    except StaleSave as stale:
+        who, at = who_and_when(*last_change(current))
+        raise StaleSave(
+            f"{who} changed this round{at}, after you opened the page, so it was not {done}. "
+            f"Check the round as it is now, then {do} it if you still want to.",
+            current=current,
+            version=stale.version,
+        ) from None
 
 
 def round_missing_items(*, round_: Round) -> list[Item]:
@@ -277,12 +250,13 @@ def round_missing_items(*, round_: Round) -> list[Item]:
     )
 
 
-def round_submit(*, round_: Round, user: User | None) -> Round:
+def round_submit(*, round_: Round, user: User | None, source: Source, expected_version: int | None) -> Round:
     """Submit a draft round; every item needs an agreed score first."""
     with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        _require_editable(locked_round)
-        missing = round_missing_items(round_=locked_round)
+        current = _locked_round(round_)
+        _require_editable(current)
+        version = _transition_version(current, expected_version, done="submitted", do="submit")
+        missing = round_missing_items(round_=current)
         if missing:
             names = [f"{item.principle.label} ({item.part.short_label})" for item in missing[:MISSING_LIST_LIMIT]]
             more = len(missing) - len(names)
@@ -296,64 +270,284 @@ def round_submit(*, round_: Round, user: User | None) -> Round:
                 },
                 code="incomplete",
             )
-        Round.objects.filter(pk=locked_round.pk).update(
-            status=RoundStatus.SUBMITTED, submitted_at=timezone.now(), submitted_by=user
-        )
-    round_.refresh_from_db()
-    return round_
+        current.status = RoundStatus.SUBMITTED
+        current.submitted_at = timezone.now()
+        current.submitted_by = user
+        current.version = version
+        stamp(current, user=user, source=source)
+        current.save()
+    return current
 
 
-def round_reopen(*, round_: Round, user: User | None) -> Round:
-    """Return a submitted round to draft to correct it. Locked rounds stay locked."""
+def round_reopen(*, round_: Round, user: User | None, source: Source, expected_version: int | None) -> Round:
+    """Return a submitted round to draft to correct it. Locked rounds stay locked; a
+    draft stays as it is."""
     with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        if locked_round.status == RoundStatus.LOCKED:
+        current = _locked_round(round_)
+        if current.status == RoundStatus.LOCKED:
             raise RoundNotEditable("This round is locked. It cannot be reopened.", code="locked")
-        if locked_round.status == RoundStatus.SUBMITTED:
-            Round.objects.filter(pk=locked_round.pk).update(
-                status=RoundStatus.DRAFT, submitted_at=None, submitted_by=None
-            )
-    round_.refresh_from_db()
-    return round_
+        if current.status == RoundStatus.SUBMITTED:
+            current.version = _transition_version(current, expected_version, done="reopened", do="reopen")
+            current.status = RoundStatus.DRAFT
+            current.submitted_at = None
+            current.submitted_by = None
+            stamp(current, user=user, source=source)
+            current.save()
+    return current
 
 
-def round_lock(*, round_: Round, user: User | None) -> Round:
-    """Lock a submitted round for good: it becomes the record others compare against."""
+def round_lock(*, round_: Round, user: User | None, source: Source, expected_version: int | None) -> Round:
+    """Lock a submitted round for good: it becomes the record others compare against.
+    A locked round stays as it is."""
     with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        if locked_round.status == RoundStatus.DRAFT:
+        current = _locked_round(round_)
+        if current.status == RoundStatus.DRAFT:
             raise ValidationError({"__all__": "Submit the round before locking it."}, code="draft")
-        Round.objects.filter(pk=locked_round.pk, status=RoundStatus.SUBMITTED).update(
-            status=RoundStatus.LOCKED, locked_at=timezone.now(), locked_by=user
-        )
-    round_.refresh_from_db()
-    return round_
+        if current.status == RoundStatus.SUBMITTED:
+            current.version = _transition_version(current, expected_version, done="locked", do="lock")
+            current.status = RoundStatus.LOCKED
+            current.locked_at = timezone.now()
+            current.locked_by = user
+            stamp(current, user=user, source=source)
+            current.save()
+    return current
 
 
-def round_update(*, round_: Round, user: User | None, held_on: date, notes: str) -> Round:
-    """Change a draft round's date and notes. The status is checked on the locked row,
-    so a round submitted a moment ago by someone else is refused, not changed."""
+# Agreed scores ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreedScoreInput:
+    score: int | None
+    evidence_value: Decimal | None = None
+    evidence_text: str = ""
+    notes: str = ""
+
+
+AGREED_SCORE_FIELDS = ("score", "evidence_value", "evidence_text", "notes")
+NOTHING_SAVED_YET = (
+    "Nothing has been saved for this item yet, so the version you sent is not one it has had. "
+    "Your change was not saved: reload the item and try again."
+)
+
+
+def agreed_score_save(
+    *,
+    round_: Round,
+    item: Item,
+    user: User | None,
+    source: Source,
+    data: AgreedScoreInput,
+    expected_version: int | None,
+) -> AgreedScore:
+    """Save the agreed score of one item.
+
+    `expected_version` is the version the person saw (0 for an item never saved). If
+    someone has saved the item since, StaleSave is raised with the newer row and
+    nothing changes. None skips the check (trusted internal callers only).
+    """
+    _check_item(round_, item)
+    _check_score(round_.instrument, data.score)
+    if data.evidence_value is not None and item.evidence_type != EvidenceType.QUANTITATIVE:
+        raise ValidationError({"evidence_value": "This item's evidence is a description, not a figure."})
+    evidence_text, notes = data.evidence_text.strip(), data.notes.strip()
+    _refuse_out_of_limits(
+        {
+            "evidence_value": measure_limit(item.evidence_unit).errors(data.evidence_value),
+            "evidence_text": EVIDENCE.errors(evidence_text),
+            "notes": NOTES.errors(notes),
+        }
+    )
     with transaction.atomic():
-        locked_round = Round.objects.select_for_update().get(pk=round_.pk)
-        _require_editable(locked_round)
-        Round.objects.filter(pk=round_.pk).update(held_on=held_on, notes=notes.strip())
-    round_.refresh_from_db()
-    return round_
+        # The round's lock also settles two first saves of the same item at once.
+        _require_editable(_locked_round(round_))
+        current = AgreedScore.objects.select_for_update().filter(round=round_, item=item).first()
+        if current is None and expected_version not in (None, 0):
+            # A version for a row that does not exist: a forged or corrupted request.
+            raise StaleSave(NOTHING_SAVED_YET, current=None, version=0)
+        version = check_version(expected=expected_version, current=current, thing="agreed score")
+        if current is None:
+            current = AgreedScore(round=round_, item=item)
+        current.score = data.score
+        current.evidence_value = data.evidence_value
+        current.evidence_text = evidence_text
+        current.notes = notes
+        current.version = version
+        current.updated_by = user
+        stamp(current, user=user, source=source)
+        current.save()
+    return current
+
+
+# Ratings ---------------------------------------------------------------------------
+
+
+class RatingExists(ValidationError):
+    """The participant has already rated the item: `current` is their rating."""
+
+    def __init__(self, message: str, *, current: Rating) -> None:
+        super().__init__(message, code="exists")
+        self.current = current
+
+
+def _rating_text(participant: str, notes: str) -> tuple[str, str]:
+    participant, notes = participant.strip(), notes.strip()
+    if not participant:
+        raise ValidationError({"participant": "Enter the name or role of the person giving this rating."})
+    _refuse_out_of_limits({"participant": PARTICIPANT.errors(participant), "notes": NOTES.errors(notes)})
+    return participant, notes
+
+
+def _rating_of(round_: Round, item: Item, participant: str) -> Rating | None:
+    """The participant's rating of the item, names compared ignoring case, locked."""
+    return Rating.objects.select_for_update().filter(round=round_, item=item, participant__iexact=participant).first()
+
+
+def _rating_write(rating: Rating, *, user: User | None, source: Source, score: int, notes: str, version: int) -> Rating:
+    rating.score = score
+    rating.notes = notes
+    rating.version = version
+    rating.recorded_by = user
+    stamp(rating, user=user, source=source)
+    rating.save()
+    return rating
+
+
+def _rating_stale(current: Rating, *, added: bool, refused: str) -> StaleSave:
+    who, at = who_and_when(*last_change(current))
+    did = (
+        f"recorded a rating of {current.score} for {current.participant}"
+        if added
+        else f"changed {current.participant}'s rating to {current.score}"
+    )
+    return StaleSave(f"{who} {did}{at}, after you opened the page. {refused}", current=current, version=current.version)
+
+
+def rating_save(
+    *,
+    round_: Round,
+    item: Item,
+    user: User | None,
+    source: Source,
+    participant: str,
+    score: int,
+    notes: str = "",
+    seen: Mapping[UUID, int] | None,
+) -> Rating:
+    """Record a participant's rating of an item, or change theirs if they have one
+    (names compared ignoring case): on the scoring page a name already listed changes
+    that rating.
+
+    `seen` maps each rating of the item the person saw (by public id) to its version.
+    A rating of this participant added or changed since is refused (StaleSave) and
+    nothing changes. None skips the check (trusted internal callers only).
+    """
+    participant, notes = _rating_text(participant, notes)
+    _check_item(round_, item)
+    _check_score(round_.instrument, score)
+    with transaction.atomic():
+        _require_editable(_locked_round(round_))
+        current = _rating_of(round_, item, participant)
+        if current is None:
+            return _rating_write(
+                Rating(round=round_, item=item, participant=participant),
+                user=user,
+                source=source,
+                score=score,
+                notes=notes,
+                version=1,
+            )
+        if seen is not None and seen.get(current.public_id) != current.version:
+            raise _rating_stale(
+                current,
+                added=current.public_id not in seen,
+                refused="Your rating was not saved: check theirs, then save again if you still want to change it.",
+            )
+        return _rating_write(current, user=user, source=source, score=score, notes=notes, version=current.version + 1)
+
+
+def rating_create(
+    *, round_: Round, item: Item, user: User | None, source: Source, participant: str, score: int, notes: str = ""
+) -> Rating:
+    """Record a new participant's rating of an item. A participant who has already
+    rated it (names compared ignoring case) is refused with RatingExists: their rating
+    is changed with rating_update, from the version read."""
+    participant, notes = _rating_text(participant, notes)
+    _check_item(round_, item)
+    _check_score(round_.instrument, score)
+    with transaction.atomic():
+        # The round's lock settles two creates for one participant at once: one wins.
+        _require_editable(_locked_round(round_))
+        current = _rating_of(round_, item, participant)
+        if current is not None:
+            raise RatingExists(f"{current.participant} has already rated this item.", current=current)
+        return _rating_write(
+            Rating(round=round_, item=item, participant=participant),
+            user=user,
+            source=source,
+            score=score,
+            notes=notes,
+            version=1,
+        )
+
+
+def rating_update(
+    *, rating: Rating, user: User | None, source: Source, score: int, notes: str, expected_version: int | None
+) -> Rating:
+    """Change one rating's score and notes; refused (StaleSave) if it changed since
+    `expected_version`."""
+    notes = notes.strip()
+    _refuse_out_of_limits({"notes": NOTES.errors(notes)})
+    round_ = rating.round
+    _check_score(round_.instrument, score)
+    with transaction.atomic():
+        _require_editable(_locked_round(round_))
+        current = Rating.objects.select_for_update().filter(pk=rating.pk).first()
+        if current is None:
+            raise StaleSave(stale_message(thing="rating", current=None), current=None, version=0)
+        version = check_version(expected=expected_version, current=current, thing="rating")
+        return _rating_write(current, user=user, source=source, score=score, notes=notes, version=version)
+
+
+def rating_delete(*, rating: Rating, user: User | None, source: Source, expected_version: int | None) -> None:
+    """Remove one rating; refused (StaleSave) if it changed since `expected_version`.
+    Its history keeps the removal, with who removed it."""
+    with transaction.atomic():
+        _require_editable(_locked_round(rating.round))
+        current = Rating.objects.select_for_update().filter(pk=rating.pk).first()
+        if current is None:
+            if expected_version is None:
+                return
+            raise StaleSave(stale_message(thing="rating", current=None), current=None, version=0)
+        if expected_version is not None and expected_version != current.version:
+            raise _rating_stale(
+                current,
+                added=False,
+                refused="It was not removed: check their rating, then remove it again if you still want to.",
+            )
+        stamp(current, user=user, source=source)
+        current.delete()
 
 
 __all__ = [
+    "AGREED_SCORE_FIELDS",
+    "ROUND_FIELDS",
     "AgreedScoreInput",
+    "RatingExists",
     "RoundNotEditable",
     "StaleSave",
     "agreed_score_save",
     "instrument_current",
     "instrument_load",
+    "rating_create",
     "rating_delete",
     "rating_save",
+    "rating_update",
     "round_create",
     "round_lock",
     "round_missing_items",
     "round_reopen",
     "round_submit",
     "round_update",
+    "who_and_when",
 ]

@@ -18,11 +18,20 @@ from django.utils import timezone
 from django.views.generic import FormView, TemplateView
 
 from accounts.models import User
+from core.forms import OUT_OF_DATE, StaleNotice, add_service_errors, model_values, stale_notice
+from core.versioning import StaleSave
 from sites.views import SiteScopedMixin
 
 from . import selectors, services
 from .charts import comparison_chart
-from .forms import AgreedScoreForm, InstrumentUploadForm, RatingForm, RoundForm
+from .forms import (
+    AgreedScoreForm,
+    InstrumentUploadForm,
+    RatingForm,
+    RatingRemoveForm,
+    RoundForm,
+    RoundVersionForm,
+)
 from .models import AgreedScore, Instrument, Item, Part, Rating, Round, RoundStatus
 from .results import Change
 
@@ -30,12 +39,8 @@ NAV = "assessment"
 
 
 def _add_validation_errors(form: BaseForm, error: ValidationError) -> None:
-    """Show a rule broken in the service layer against the field it concerns."""
-    if hasattr(error, "error_dict"):
-        for name, field_errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
+    """Show a rule broken in the service layer against the field it concerns, once."""
+    add_service_errors(form, error)
 
 
 # Display shapes ------------------------------------------------------------------
@@ -93,7 +98,9 @@ class ItemEntry:
     rating_form: RatingForm | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     saved: str = ""
-    stale_mine: str = ""
+    # A save refused because someone else saved first: what they saved, and what
+    # this person entered (kept in the form).
+    stale: StaleNotice | None = None
 
 
 def _error_links(form: BaseForm | None) -> list[tuple[str, str]]:
@@ -203,6 +210,7 @@ class RoundCreateView(SiteScopedMixin, FormView[RoundForm]):
             round_ = services.round_create(
                 site=self.site,
                 user=self.acting_user,
+                source="page",
                 held_on=form.cleaned_data["held_on"],
                 notes=form.cleaned_data["notes"],
             )
@@ -232,21 +240,30 @@ class RoundDetailView(_RoundMixin, TemplateView):
         return context
 
 
+def _round_version(request: HttpRequest) -> int:
+    """The version of the round the page showed, posted with a change to the round."""
+    form = RoundVersionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationError(OUT_OF_DATE)
+    return int(form.cleaned_data["version"])
+
+
 class _RoundActionView(_RoundMixin, TemplateView):
-    """A change to the whole round (POST). A rule the service refuses is shown on
-    the round's page in an error summary, and nothing changes."""
+    """A change to the whole round (POST), from a page that showed the round at the
+    version it posts. A rule the service refuses, or a round someone changed since,
+    is shown on the round's page as it is now, in an error summary; nothing changes."""
 
     template_name = "assessment/round_detail.html"
     edit = True
     http_method_names = ["post"]
 
-    def act(self, round_: Round) -> str:
+    def act(self, round_: Round, version: int) -> str:
         raise NotImplementedError
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         round_ = self.get_round()
         try:
-            message = self.act(round_)
+            message = self.act(round_, _round_version(request))
         except ValidationError as error:
             round_ = self.get_round()
             items = selectors.round_items_with_scores(round_=round_)
@@ -263,14 +280,14 @@ class _RoundActionView(_RoundMixin, TemplateView):
 
 
 class RoundSubmitView(_RoundActionView):
-    def act(self, round_: Round) -> str:
-        services.round_submit(round_=round_, user=self.acting_user)
+    def act(self, round_: Round, version: int) -> str:
+        services.round_submit(round_=round_, user=self.acting_user, source="page", expected_version=version)
         return f"{round_.label} has been submitted. Its results are ready."
 
 
 class RoundReopenView(_RoundActionView):
-    def act(self, round_: Round) -> str:
-        services.round_reopen(round_=round_, user=self.acting_user)
+    def act(self, round_: Round, version: int) -> str:
+        services.round_reopen(round_=round_, user=self.acting_user, source="page", expected_version=version)
         return f"{round_.label} is a draft again. Its scores can be changed, then submit it again."
 
 
@@ -288,9 +305,12 @@ class RoundLockView(_RoundMixin, TemplateView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         round_ = self.get_round()
         try:
-            services.round_lock(round_=round_, user=self.acting_user)
+            services.round_lock(
+                round_=round_, user=self.acting_user, source="page", expected_version=_round_version(request)
+            )
         except ValidationError as error:
-            return self.render_to_response(self.get_context_data(round_=round_, action_errors=error.messages))
+            # The round as it is now, so a second confirmation is a deliberate one.
+            return self.render_to_response(self.get_context_data(round_=self.get_round(), action_errors=error.messages))
         messages.success(request, f"{round_.label} is locked. Its scores can no longer change.")
         return redirect("assessment:round-detail", site_slug=self.site.slug, public_id=round_.public_id)
 
@@ -313,6 +333,7 @@ class RoundEditView(_RoundMixin, FormView[RoundForm]):
     def get_form_kwargs(self) -> dict[str, Any]:
         kwargs = super().get_form_kwargs()
         kwargs["submit_label"] = "Save changes"
+        kwargs["round_"] = self.round
         return kwargs
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
@@ -325,9 +346,14 @@ class RoundEditView(_RoundMixin, FormView[RoundForm]):
             round_ = services.round_update(
                 round_=self.round,
                 user=self.acting_user,
+                source="page",
                 held_on=form.cleaned_data["held_on"],
                 notes=form.cleaned_data["notes"],
+                expected_version=form.cleaned_data["version"],
             )
+        except StaleSave as stale:
+            notice = stale_notice(form, stale, theirs=model_values(stale.current, services.ROUND_FIELDS))
+            return self.render_to_response(self.get_context_data(form=form, stale=notice))
         except ValidationError as error:
             _add_validation_errors(form, error)
             return self.form_invalid(form)
@@ -375,7 +401,7 @@ class _ScoringMixin(_RoundMixin):
             entry.score_form = AgreedScoreForm(
                 item=item, instrument=instrument, initial=AgreedScoreForm.initial_for(agreed)
             )
-            entry.rating_form = RatingForm(item=item, instrument=instrument)
+            entry.rating_form = RatingForm(item=item, instrument=instrument, ratings=ratings)
         for name, value in overrides.items():
             setattr(entry, name, value)
         if not entry.errors:
@@ -465,17 +491,15 @@ class ItemScoreSaveView(_ItemActionView):
                 round_=round_,
                 item=item,
                 user=self.acting_user,
+                source="page",
                 data=form.to_input(),
                 expected_version=form.cleaned_data["version"],
             )
-        except services.StaleSave as stale:
-            # The form is loaded with the newer value (the item is read again), so a
-            # second save is a deliberate choice to replace it.
-            mine = form.cleaned_data["score"]
-            return {
-                "errors": [(message, "") for message in stale.messages],
-                "stale_mine": form.score_label(mine) if mine is not None else "Not yet scored",
-            }
+        except StaleSave as stale:
+            # The form keeps what this person entered and now carries the newer
+            # version, so a second save is a deliberate choice to replace theirs.
+            notice = stale_notice(form, stale, theirs=model_values(stale.current, services.AGREED_SCORE_FIELDS))
+            return {"score_form": form, "stale": notice}
         except services.RoundNotEditable as error:
             return _not_editable(error)
         except ValidationError as error:
@@ -498,9 +522,16 @@ class RatingSaveView(_ItemActionView):
                 round_=round_,
                 item=item,
                 user=self.acting_user,
+                source="page",
                 participant=form.cleaned_data["participant"],
                 score=form.cleaned_data["score"],
+                seen=form.cleaned_data["seen"],
             )
+        except StaleSave as stale:
+            theirs = {"score": stale.current.score if stale.current is not None else None}
+            notice = stale_notice(form, stale, theirs=theirs, version_field="seen")
+            form.saw(selectors.ratings_of_round(round_=round_, item_code=item.code))
+            return {"rating_form": form, "stale": notice}
         except services.RoundNotEditable as error:
             return _not_editable(error)
         except ValidationError as error:
@@ -519,9 +550,20 @@ class RatingRemoveView(_ItemActionView):
         ratings: list[Rating] = item.round_ratings  # type: ignore[attr-defined]
         rating = next((r for r in ratings if r.public_id == self.kwargs["rating_id"]), None)
         if rating is None:
-            raise Http404("No such rating")
+            removal = selectors.rating_removal(round_=round_, item=item, public_id=self.kwargs["rating_id"])
+            if removal is None:
+                raise Http404("No such rating")
+            who, at = services.who_and_when(removal.history_user, removal.history_date)
+            return {"errors": [(f"{who} removed {removal.participant}'s rating{at}, after you opened the page.", "")]}
+        form = RatingRemoveForm(self.request.POST)
+        if not form.is_valid():
+            return {"errors": [(OUT_OF_DATE, "")]}
         try:
-            services.rating_delete(round_=round_, rating=rating)
+            services.rating_delete(
+                rating=rating, user=self.acting_user, source="page", expected_version=form.cleaned_data["version"]
+            )
+        except StaleSave as stale:
+            return {"errors": [(message, "") for message in stale.messages]}
         except services.RoundNotEditable as error:
             return _not_editable(error)
         self.removed = rating.participant

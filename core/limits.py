@@ -90,6 +90,16 @@ class NumberLimit:
             "max_string_length": high,
         }
 
+    def form_messages(self, *, whole: bool = True) -> dict[str, str]:
+        """messages() for a Django form field. Django fills in a validator's message
+        with its values (message % params), so a "%" in those (a percentage's unit)
+        is doubled, or the page would fail instead of showing the message."""
+        filled = {"min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits"}
+        return {
+            code: message.replace("%", "%%") if code in filled else message
+            for code, message in self.messages(whole=whole).items()
+        }
+
     def errors(self, value: int | Decimal | None) -> list[str]:
         if value is None or self.minimum <= value <= self.maximum:
             return []
@@ -151,9 +161,11 @@ PERCENT_UNITS = frozenset({"%", "percent", "per cent", "percentage"})
 
 
 def measure_limit(unit: str) -> NumberLimit:
-    """An evidence measure's range for its unit: a percentage from 0 to 100, any other
-    count or rate from 0 up; never negative."""
-    return PERCENT_MEASURE if unit.strip().lower() in PERCENT_UNITS else MEASURE
+    """An evidence measure's range for its unit: a percentage ("%", "% of services",
+    "percentage of schools") from 0 to 100, any other count or rate from 0 up; never
+    negative."""
+    words = unit.strip().lower()
+    return PERCENT_MEASURE if words.startswith(tuple(PERCENT_UNITS)) else MEASURE
 
 
 # Text ----------------------------------------------------------------------------------

@@ -9,11 +9,21 @@ from rest_framework import serializers
 from .limits import DateWindow, NumberLimit, TextLimit
 
 
+def _number_messages(limit: NumberLimit, *, whole: bool) -> dict[str, str]:
+    # DRF checks the range with Django's validators, whose message is filled in with
+    # their values (message % params): a "%" (a percentage's unit) must be doubled
+    # there, or the answer is a 500. DRF fills its other messages with str.format.
+    messages = limit.messages(whole=whole)
+    for code in ("min_value", "max_value"):
+        messages[code] = messages[code].replace("%", "%%")
+    return messages
+
+
 def integer_field(limit: NumberLimit, **kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=int(limit.minimum),
         max_value=int(limit.maximum),
-        error_messages={**limit.messages(), **kwargs.pop("error_messages", {})},
+        error_messages={**_number_messages(limit, whole=True), **kwargs.pop("error_messages", {})},
         **kwargs,
     )
 
@@ -24,7 +34,7 @@ def decimal_field(limit: NumberLimit, *, max_digits: int, decimal_places: int, *
         decimal_places=decimal_places,
         min_value=limit.minimum,
         max_value=limit.maximum,
-        error_messages={**limit.messages(whole=False), **kwargs.pop("error_messages", {})},
+        error_messages={**_number_messages(limit, whole=False), **kwargs.pop("error_messages", {})},
         **kwargs,
     )
 

@@ -292,7 +292,11 @@ def _rounds_load(locality: DataFile, *, site: Site, user: User) -> None:
         place = f"assessment_rounds[{index}]"
         with locality.at(place):
             round_ = round_create(
-                site=site, user=user, held_on=date.fromisoformat(raw["held_on"]), instrument=instrument
+                site=site,
+                user=user,
+                held_on=date.fromisoformat(raw["held_on"]),
+                instrument=instrument,
+                source="demo",
             )
         for code, ratings in raw.get("ratings", {}).items():
             for number, rating in enumerate(ratings):
@@ -303,6 +307,8 @@ def _rounds_load(locality: DataFile, *, site: Site, user: User) -> None:
                         user=user,
                         participant=rating["participant"],
                         score=rating["score"],
+                        source="demo",
+                        seen=None,
                     )
         for code, score in raw["scores"].items():
             value = score.get("evidence_value")
@@ -317,12 +323,13 @@ def _rounds_load(locality: DataFile, *, site: Site, user: User) -> None:
                         evidence_text=score.get("evidence_text", ""),
                     ),
                     expected_version=None,
+                    source="demo",
                 )
         with locality.at(place):
             if raw["status"] in (RoundStatus.SUBMITTED, RoundStatus.LOCKED):
-                round_submit(round_=round_, user=user)
+                round_submit(round_=round_, user=user, source="demo", expected_version=None)
             if raw["status"] == RoundStatus.LOCKED:
-                round_lock(round_=round_, user=user)
+                round_lock(round_=round_, user=user, source="demo", expected_version=None)
 
 
 def _run_load(*, site: Site, user: User) -> AnalysisRun:

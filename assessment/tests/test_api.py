@@ -28,6 +28,7 @@ from assessment.services import (
     round_submit,
 )
 from sites.models import Role, Site
+from tests.api import send
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -59,13 +60,20 @@ def items(instrument: Instrument) -> list[Item]:
 @pytest.fixture
 def baseline(instrument: Instrument, site_a: Site, commissioner_a: User) -> Round:
     """A draft baseline of site A with its first item scored and rated."""
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, notes="In the town hall")
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, notes="In the town hall", source="page")
     first = instrument.items.order_by("order").first()
     assert first is not None
     agreed_score_save(
-        round_=round_, item=first, user=commissioner_a, data=AgreedScoreInput(score=3), expected_version=0
+        round_=round_,
+        item=first,
+        user=commissioner_a,
+        data=AgreedScoreInput(score=3),
+        expected_version=0,
+        source="page",
     )
-    rating_save(round_=round_, item=first, user=commissioner_a, participant="CAMHS lead", score=2)
+    rating_save(
+        round_=round_, item=first, user=commissioner_a, participant="CAMHS lead", score=2, source="page", seen=None
+    )
     return round_
 
 
@@ -90,13 +98,14 @@ def score_all(round_: Round, user: User, scores: dict[str, int] | None = None, d
             user=user,
             data=AgreedScoreInput(score=scores.get(item.code, default)),
             expected_version=None,
+            source="page",
         )
 
 
 def submitted_round(site: Site, user: User, scores: dict[str, int] | None = None, default: int = 3) -> Round:
-    round_ = round_create(site=site, user=user, held_on=HELD_ON)
+    round_ = round_create(site=site, user=user, held_on=HELD_ON, source="page")
     score_all(round_, user, scores, default)
-    return round_submit(round_=round_, user=user)
+    return round_submit(round_=round_, user=user, source="page", expected_version=None)
 
 
 def round_url(round_: Round, suffix: str = "") -> str:
@@ -241,14 +250,14 @@ def test_commissioner_a_can_make_every_assessment_write_to_site_a(
     api_for: Any, commissioner_a: User, baseline: Round, rating: Rating
 ) -> None:
     client = api_for(commissioner_a)
-    assert client.patch(round_url(baseline), {"notes": "Changed"}, format="json").status_code == 200
+    assert send(client, "patch", round_url(baseline), {"notes": "Changed"}).status_code == 200
     url = round_url(baseline, "agreed-scores/system-needs-led/")
     assert client.put(url, {"score": 4, "version": 0}, format="json").status_code == 200
     body = {"item": "system-needs-led", "participant": "GP", "score": 3}
     assert client.post(round_url(baseline, "ratings/"), body, format="json").status_code == 201
-    assert client.put(rating_url(rating), {"score": 4}, format="json").status_code == 200
-    assert client.patch(rating_url(rating), {"notes": "Changed"}, format="json").status_code == 200
-    assert client.delete(rating_url(rating)).status_code == 204
+    assert send(client, "put", rating_url(rating), {"score": 4}).status_code == 200
+    assert send(client, "patch", rating_url(rating), {"notes": "Changed"}).status_code == 200
+    assert send(client, "delete", rating_url(rating)).status_code == 204
     score_all(baseline, commissioner_a)
     assert client.post(round_url(baseline, "submit/")).status_code == 200
     assert client.post(round_url(baseline, "reopen/")).status_code == 200
@@ -347,11 +356,18 @@ def test_rounds_are_listed_in_order_with_their_progress(
     api_for: Any, viewer_a: User, commissioner_a: User, site_a: Site, instrument: Instrument
 ) -> None:
     submitted_round(site_a, commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180))
+    follow_up = round_create(
+        site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180), source="page"
+    )
     first = instrument.items.order_by("order").first()
     assert first is not None
     agreed_score_save(
-        round_=follow_up, item=first, user=commissioner_a, data=AgreedScoreInput(score=2), expected_version=0
+        round_=follow_up,
+        item=first,
+        user=commissioner_a,
+        data=AgreedScoreInput(score=2),
+        expected_version=0,
+        source="page",
     )
     body = api_for(viewer_a).get(rounds_url(site_a)).json()
     assert (body["count"], body["next"]) == (2, None)
@@ -364,10 +380,10 @@ def test_rounds_are_listed_in_order_with_their_progress(
 
 def test_a_draft_rounds_date_and_notes_change_with_patch(api_for: Any, commissioner_a: User, baseline: Round) -> None:
     client = api_for(commissioner_a)
-    response = client.patch(round_url(baseline), {"held_on": "2026-03-08"}, format="json")
+    response = send(client, "patch", round_url(baseline), {"held_on": "2026-03-08"})
     assert response.status_code == 200
     assert (response.json()["held_on"], response.json()["notes"]) == ("2026-03-08", "In the town hall")
-    response = client.patch(round_url(baseline), {"notes": " Moved to the library "}, format="json")
+    response = send(client, "patch", round_url(baseline), {"notes": " Moved to the library "})
     assert response.json()["notes"] == "Moved to the library"
     baseline.refresh_from_db()
     assert (baseline.held_on, baseline.notes) == (datetime.date(2026, 3, 8), "Moved to the library")
@@ -387,7 +403,12 @@ def test_submitting_with_items_not_scored_is_400_naming_them_and_the_round_stays
     score_all(baseline, commissioner_a)
     for item in items[-2:]:
         agreed_score_save(
-            round_=baseline, item=item, user=commissioner_a, data=AgreedScoreInput(score=None), expected_version=None
+            round_=baseline,
+            item=item,
+            user=commissioner_a,
+            data=AgreedScoreInput(score=None),
+            expected_version=None,
+            source="page",
         )
     response = api_for(commissioner_a).post(round_url(baseline, "submit/"))
     assert response.status_code == 400
@@ -437,7 +458,7 @@ def test_a_submitted_round_refuses_changes_with_409_until_reopened(
     api_for: Any, commissioner_a: User, baseline: Round
 ) -> None:
     score_all(baseline, commissioner_a)
-    round_submit(round_=baseline, user=commissioner_a)
+    round_submit(round_=baseline, user=commissioner_a, source="page", expected_version=None)
     client = api_for(commissioner_a)
     url = round_url(baseline, "agreed-scores/system-needs-led/")
     response = client.put(url, {"score": 1, "version": 1}, format="json")
@@ -451,8 +472,8 @@ def test_a_submitted_round_refuses_changes_with_409_until_reopened(
 @pytest.fixture
 def locked(baseline: Round, commissioner_a: User) -> Round:
     score_all(baseline, commissioner_a)
-    round_submit(round_=baseline, user=commissioner_a)
-    return round_lock(round_=baseline, user=commissioner_a)
+    round_submit(round_=baseline, user=commissioner_a, source="page", expected_version=None)
+    return round_lock(round_=baseline, user=commissioner_a, source="page", expected_version=None)
 
 
 def test_a_locked_round_refuses_every_change_with_409_and_nothing_changes(
@@ -471,7 +492,7 @@ def test_a_locked_round_refuses_every_change_with_409_and_nothing_changes(
         ("post", round_url(locked, "submit/"), {}),
     ]
     for method, url, body in refused:
-        response = getattr(client, method)(url, body, format="json")
+        response = send(client, method, url, body)
         assert response.status_code == 409, (method, url)
         assert response.json()["code"] == "locked", (method, url)
         assert "locked" in response.json()["detail"]
@@ -544,12 +565,6 @@ def test_an_agreed_score_can_be_cleared_back_to_not_yet_scored(
             {"score": 3, "evidence_value": "4", "version": 0},
             {"evidence_value": ["This item's evidence is a description, not a figure."]},
         ),
-        ("system-needs-led", {"score": 3}, {"version": ["This field is required."]}),
-        (
-            "system-needs-led",
-            {"score": 3, "version": 7},
-            {"version": ["Nothing has been saved here yet: reload and try again."]},
-        ),
     ],
 )
 def test_an_invalid_agreed_score_is_400_on_its_field_and_nothing_is_saved(
@@ -569,7 +584,7 @@ def test_an_unknown_item_code_is_404(api_for: Any, commissioner_a: User, baselin
     assert client.put(url, {"score": 3, "version": 0}, format="json").status_code == 404
 
 
-def test_two_commissioners_saving_one_item_the_later_stale_save_is_409_with_the_newer_value(
+def test_two_commissioners_saving_one_item_by_body_version_the_later_stale_save_is_412_with_the_newer_value(
     api_for: Any, commissioner_a: User, second_commissioner_a: User, baseline: Round
 ) -> None:
     first, second = api_for(commissioner_a), api_for(second_commissioner_a)
@@ -583,11 +598,12 @@ def test_two_commissioners_saving_one_item_the_later_stale_save_is_409_with_the_
 
     response = second.put(url, {"score": 1, "version": 0}, format="json")
 
-    assert response.status_code == 409
+    assert response.status_code == 412
     body = response.json()
     assert body["code"] == "stale"
-    assert "the agreed score is now 4" in body["detail"]
-    assert "Your change was not saved" in body["detail"]
+    assert "changed this agreed score" in body["detail"]
+    assert "Your changes were not saved" in body["detail"]
+    assert response["ETag"] == '"1"'
     current = body["current"]
     assert (current["score"], current["evidence_text"], current["version"], current["updated_by"]) == (
         4,
@@ -610,7 +626,7 @@ def test_two_commissioners_saving_one_item_the_later_stale_save_is_409_with_the_
 # Ratings
 
 
-def test_ratings_are_recorded_per_participant_and_a_second_rating_replaces_the_first(
+def test_a_rating_is_created_once_per_participant_and_a_second_post_is_409_with_the_existing_rating(
     api_for: Any, commissioner_a: User, baseline: Round
 ) -> None:
     client = api_for(commissioner_a)
@@ -625,20 +641,44 @@ def test_ratings_are_recorded_per_participant_and_a_second_rating_replaces_the_f
         1,
     )
     assert created["recorded_by"] == "commissioner-a"
+    rating = Rating.objects.get(public_id=created["id"])
+    assert response["Location"] == f"http://testserver{rating_url(rating)}"
+    assert response["ETag"] == '"1"'
+
     body = {"item": "system-needs-led", "participant": " school LEAD ", "score": 2, "notes": "On reflection"}
     response = client.post(url, body, format="json")
-    assert response.status_code == 200
-    assert response.json()["id"] == created["id"]
-    assert (response.json()["score"], response.json()["notes"], response.json()["version"]) == (2, "On reflection", 2)
+
+    assert response.status_code == 409
+    refusal = response.json()
+    assert refusal["code"] == "exists"
+    assert refusal["detail"].startswith("School lead has already rated this item.")
+    assert "PUT or PATCH" in refusal["detail"]
+    assert "If-Match" in refusal["detail"]
+    assert refusal["current"] == created
+    assert refusal["url"] == f"http://testserver{rating_url(rating)}"
     ratings = Rating.objects.filter(round=baseline, item__code="system-needs-led")
-    assert list(ratings.values_list("participant", "score")) == [("School lead", 2)]
+    assert list(ratings.values_list("participant", "score", "notes", "version")) == [("School lead", 4, "", 1)]
+
+    # Changing it is a deliberate change of the rating read, at its URL.
+    changed = client.patch(refusal["url"], {"score": 2}, format="json", HTTP_IF_MATCH=response["ETag"])
+    assert (changed.status_code, changed.json()["score"], changed["ETag"]) == (200, 2, '"2"')
 
 
 def test_ratings_list_shows_the_spread_and_filters_by_item(
     api_for: Any, viewer_a: User, commissioner_a: User, baseline: Round, items: list[Item]
 ) -> None:
-    rating_save(round_=baseline, item=items[0], user=commissioner_a, participant="Social care", score=4)
-    rating_save(round_=baseline, item=items[1], user=commissioner_a, participant="GP", score=1)
+    rating_save(
+        round_=baseline,
+        item=items[0],
+        user=commissioner_a,
+        participant="Social care",
+        score=4,
+        source="page",
+        seen=None,
+    )
+    rating_save(
+        round_=baseline, item=items[1], user=commissioner_a, participant="GP", score=1, source="page", seen=None
+    )
     client = api_for(viewer_a)
     body = client.get(round_url(baseline, "ratings/")).json()
     assert body["count"] == 3
@@ -656,34 +696,36 @@ def test_ratings_list_shows_the_spread_and_filters_by_item(
 
 def test_a_rating_is_changed_with_put_and_patch_and_deleted(api_for: Any, commissioner_a: User, rating: Rating) -> None:
     client = api_for(commissioner_a)
-    response = client.put(rating_url(rating), {"score": 3, "notes": "Agreed after discussion"}, format="json")
+    response = send(client, "put", rating_url(rating), {"score": 3, "notes": "Agreed after discussion"})
     assert response.status_code == 200
     assert (response.json()["score"], response.json()["notes"], response.json()["version"]) == (
         3,
         "Agreed after discussion",
         2,
     )
-    response = client.patch(rating_url(rating), {"notes": "Kept"}, format="json")
+    response = send(client, "patch", rating_url(rating), {"notes": "Kept"})
     assert (response.json()["score"], response.json()["notes"]) == (3, "Kept")
-    assert client.put(rating_url(rating), {"notes": "No score"}, format="json").status_code == 400
+    assert send(client, "put", rating_url(rating), {"notes": "No score"}).status_code == 400
     assert client.get(rating_url(rating)).json()["participant"] == "CAMHS lead"
-    assert client.delete(rating_url(rating)).status_code == 204
+    assert send(client, "delete", rating_url(rating)).status_code == 204
     assert client.get(rating_url(rating)).status_code == 404
     assert not Rating.objects.filter(pk=rating.pk).exists()
 
 
-def test_a_stale_rating_change_is_409_with_the_newer_rating(
+def test_a_stale_rating_change_is_412_with_the_newer_rating(
     api_for: Any, commissioner_a: User, second_commissioner_a: User, rating: Rating
 ) -> None:
-    assert (
-        api_for(commissioner_a).patch(rating_url(rating), {"score": 4, "version": 1}, format="json").status_code == 200
-    )
-    response = api_for(second_commissioner_a).patch(rating_url(rating), {"score": 1, "version": 1}, format="json")
-    assert response.status_code == 409
+    first, second = api_for(commissioner_a), api_for(second_commissioner_a)
+    read_by_first, read_by_second = first.get(rating_url(rating))["ETag"], second.get(rating_url(rating))["ETag"]
+    assert first.patch(rating_url(rating), {"score": 4}, format="json", HTTP_IF_MATCH=read_by_first).status_code == 200
+    response = second.patch(rating_url(rating), {"score": 1}, format="json", HTTP_IF_MATCH=read_by_second)
+    assert response.status_code == 412
     assert response.json()["code"] == "stale"
+    assert "changed this rating" in response.json()["detail"]
     assert (response.json()["current"]["score"], response.json()["current"]["version"]) == (4, 2)
+    assert response["ETag"] == '"2"'
     rating.refresh_from_db()
-    assert rating.score == 4
+    assert (rating.score, rating.version) == (4, 2)
 
 
 def test_a_rating_with_a_score_off_the_scale_is_400(api_for: Any, commissioner_a: User, baseline: Round) -> None:
@@ -697,10 +739,12 @@ def test_a_rating_with_a_score_off_the_scale_is_400(api_for: Any, commissioner_a
 def test_a_rating_of_another_round_is_404_through_this_rounds_url(
     api_for: Any, commissioner_a: User, commissioner_b: User, baseline: Round, site_b: Site, instrument: Instrument
 ) -> None:
-    round_b = round_create(site=site_b, user=commissioner_b, held_on=HELD_ON)
+    round_b = round_create(site=site_b, user=commissioner_b, held_on=HELD_ON, source="page")
     item = instrument.items.order_by("order").first()
     assert item is not None
-    rating_b = rating_save(round_=round_b, item=item, user=commissioner_b, participant="GP", score=1)
+    rating_b = rating_save(
+        round_=round_b, item=item, user=commissioner_b, participant="GP", score=1, source="page", seen=None
+    )
     url = round_url(baseline, f"ratings/{rating_b.public_id}/")
     client = api_for(commissioner_a)
     assert client.get(url).status_code == 404
@@ -768,7 +812,7 @@ def test_a_new_round_uses_the_newest_version_unless_told_otherwise(
 def test_round_results_match_hand_computed_figures(
     api_for: Any, viewer_a: User, commissioner_a: User, site_a: Site, items: list[Item]
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     # System items all 4; service items all 2; individual items 3 for the first four
     # principles, 1 for the next three, and the last left unscored.
     scores: dict[str, int | None] = {}
@@ -787,6 +831,7 @@ def test_round_results_match_hand_computed_figures(
             user=commissioner_a,
             data=AgreedScoreInput(score=scores[item.code], evidence_value=value, evidence_text="Seen in the audit"),
             expected_version=None,
+            source="page",
         )
 
     response = api_for(viewer_a).get(round_url(round_, "results/"))
@@ -837,7 +882,7 @@ def test_round_results_match_hand_computed_figures(
 def test_results_of_a_round_with_nothing_scored_have_null_means(
     api_for: Any, commissioner_a: User, site_a: Site, instrument: Instrument
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     body = api_for(commissioner_a).get(round_url(round_, "results/")).json()
     assert body["overall"] == {"mean": None, "scored": 0, "total": 24, "thrive_like": False}
     assert all(p["mean"] is None for p in body["principles"])
@@ -852,7 +897,7 @@ def test_comparison_is_empty_until_a_second_round_is_submitted(
     api_for: Any, commissioner_a: User, site_a: Site, instrument: Instrument
 ) -> None:
     submitted_round(site_a, commissioner_a)
-    round_create(site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180))
+    round_create(site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180), source="page")
     body = api_for(commissioner_a).get(comparison_url(site_a)).json()
     assert body == {"baseline": None, "comparisons": []}
 
@@ -861,7 +906,7 @@ def test_comparison_shows_the_change_from_the_baseline_to_each_later_round(
     api_for: Any, viewer_a: User, commissioner_a: User, site_a: Site, instrument: Instrument
 ) -> None:
     baseline = submitted_round(site_a, commissioner_a, default=2)
-    round_lock(round_=baseline, user=commissioner_a)
+    round_lock(round_=baseline, user=commissioner_a, source="page", expected_version=None)
     follow_up = submitted_round(
         site_a, commissioner_a, {"system-common-language": 4, "service-common-language": 1}, default=2
     )
@@ -901,10 +946,11 @@ def test_comparison_shows_the_change_from_the_baseline_to_each_later_round(
     }
     assert principles["needs-led"]["direction"] == "no change"
     parts = {p["code"]: (p["before"], p["after"], p["change"], p["direction"]) for p in comparison["parts"]}
-    # System: (4 + 7 * 2) / 8 = 2.25; Services: (1 + 7 * 2) / 8 = 1.875 -> 1.88.
+    # System: (4 + 7 * 2) / 8 = 2.25; Services: (1 + 7 * 2) / 8 = 1.875 -> 1.88, a change of
+    # 1.875 - 2 = -0.125 -> -0.13: the change of the means themselves, not of the rounded 1.88.
     assert parts == {
         "system": ("2.00", "2.25", "0.25", "improved"),
-        "service": ("2.00", "1.88", "-0.12", "worse"),
+        "service": ("2.00", "1.88", "-0.13", "worse"),
         "individual": ("2.00", "2.00", "0.00", "no change"),
     }
     # Overall: (48 + 2 - 1) / 24 = 49 / 24 = 2.041... -> 2.04.

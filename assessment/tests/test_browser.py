@@ -2,6 +2,7 @@
 axe-core check of every assessment page, in its editing and error states too."""
 
 import datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -12,9 +13,9 @@ from accounts.models import User
 from assessment.management.commands.load_instrument import load_default_instrument
 from assessment.models import AgreedScore, Item, Rating, Round, RoundStatus
 from assessment.services import AgreedScoreInput, agreed_score_save, rating_save, round_create, round_submit
-from sites.models import Site
+from sites.models import Role, Site
 from tests.browser import screenshot, serious_accessibility_violations, sign_in
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -148,7 +149,7 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
     commissioner_a.is_staff = True
     commissioner_a.save()
     items = list(Item.objects.filter(instrument=instrument).order_by("order"))
-    baseline = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1))
+    baseline = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1), source="page")
     follow_up_scores = {}
     for number, item in enumerate(items):
         agreed_score_save(
@@ -157,12 +158,23 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
             user=commissioner_a,
             data=AgreedScoreInput(score=1 + number % 4, evidence_text="Workshop notes"),
             expected_version=None,
+            source="page",
         )
         follow_up_scores[item.pk] = min(4, 2 + number % 3)
-    rating_save(round_=baseline, item=items[0], user=commissioner_a, participant="CAMHS lead", score=2)
-    rating_save(round_=baseline, item=items[0], user=commissioner_a, participant="School lead", score=4)
-    round_submit(round_=baseline, user=commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1))
+    rating_save(
+        round_=baseline, item=items[0], user=commissioner_a, participant="CAMHS lead", score=2, source="page", seen=None
+    )
+    rating_save(
+        round_=baseline,
+        item=items[0],
+        user=commissioner_a,
+        participant="School lead",
+        score=4,
+        source="page",
+        seen=None,
+    )
+    round_submit(round_=baseline, user=commissioner_a, source="page", expected_version=None)
+    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), source="page")
     for item in items:
         agreed_score_save(
             round_=follow_up,
@@ -170,10 +182,13 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
             user=commissioner_a,
             data=AgreedScoreInput(score=follow_up_scores[item.pk]),
             expected_version=None,
+            source="page",
         )
-    round_submit(round_=follow_up, user=commissioner_a)
-    draft = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2027, 3, 1))
-    rating_save(round_=draft, item=items[0], user=commissioner_a, participant="CAMHS lead", score=3)
+    round_submit(round_=follow_up, user=commissioner_a, source="page", expected_version=None)
+    draft = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2027, 3, 1), source="page")
+    rating_save(
+        round_=draft, item=items[0], user=commissioner_a, participant="CAMHS lead", score=3, source="page", seen=None
+    )
 
     slug = {"site_slug": site_a.slug}
 
@@ -232,7 +247,7 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
     block.get_by_label("Measure (% of services) for Common Language").fill("about half")
     block.get_by_role("button", name="Save Common Language").click()
     summary = item_block(page, "system-common-language").locator(".govuk-error-summary")
-    expect(summary).to_contain_text("The measure must be a number, like 45")
+    expect(summary).to_contain_text("Measure must be a number, like 45")
     expect(summary).to_be_focused()
     problems["round-score-error"] = serious_accessibility_violations(page)
     screenshot(page, "assessment-page-round-score-error")
@@ -242,4 +257,77 @@ def test_every_assessment_page_passes_axe_with_no_serious_or_critical_violations
     problems["round-score-saved"] = serious_accessibility_violations(page)
     screenshot(page, "assessment-page-round-score-saved")
 
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_a_stale_agreed_score_and_a_stale_rating_are_refused_in_place_showing_what_the_colleague_saved(
+    page: Page, live_server: Any, commissioner_a: User, site_a: Site
+) -> None:
+    instrument = load_default_instrument()
+    colleague = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
+    MembershipFactory(user=colleague, site=site_a, role=Role.COMMISSIONER)
+    draft = round_create(site=site_a, user=commissioner_a, source="page", held_on=datetime.date(2026, 3, 1))
+    items = {item.code: item for item in Item.objects.filter(instrument=instrument)}
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    page.goto(
+        live_server.url
+        + reverse(
+            "assessment:round-score",
+            kwargs={"site_slug": site_a.slug, "public_id": draft.public_id, "part_code": "system"},
+        )
+    )
+    # While the page is open, a colleague saves Common Language and rates Needs-Led.
+    agreed_score_save(
+        round_=draft,
+        item=items["system-common-language"],
+        user=colleague,
+        source="page",
+        data=AgreedScoreInput(score=2, evidence_value=Decimal("35"), notes="Sam's view"),
+        expected_version=0,
+    )
+    rating_save(
+        round_=draft,
+        item=items["system-needs-led"],
+        user=colleague,
+        source="page",
+        participant="CAMHS lead",
+        score=3,
+        seen={},
+    )
+    problems = {}
+
+    block = item_block(page, "system-common-language")
+    block.get_by_label(SCALE[3]).check()
+    block.get_by_label("Measure (% of services) for Common Language").fill("60")
+    block.get_by_role("button", name="Save Common Language").click()
+    block = item_block(page, "system-common-language")
+    summary = block.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Sam Jones changed this agreed score at")
+    expect(summary).to_be_focused()
+    notice = block.locator(".app-stale-notice")
+    expect(notice.get_by_role("row", name="Agreed score")).to_contain_text("2 – Some improvement required")
+    expect(notice.get_by_role("row", name="Measure")).to_contain_text("35")
+    expect(block.get_by_label(SCALE[3])).to_be_checked()
+    expect(block.get_by_label("Measure (% of services) for Common Language")).to_have_value("60")
+    problems["stale-agreed-score"] = serious_accessibility_violations(page)
+    screenshot(page, "assessment-page-round-score-stale-agreed-score")
+    assert AgreedScore.objects.get(round=draft).score == 2
+
+    block = item_block(page, "system-needs-led")
+    block.get_by_label("Name or role").fill("CAMHS lead")
+    block.locator("#id_system-needs-led-rating-score_1").check()
+    block.get_by_role("button", name="Save rating").click()
+    block = item_block(page, "system-needs-led")
+    expect(block.locator(".govuk-error-summary")).to_contain_text("Sam Jones recorded a rating of 3 for CAMHS lead")
+    expect(block.get_by_text("CAMHS lead: 3")).to_be_visible()
+    expect(block.locator(".app-stale-notice").get_by_role("row", name="Their score")).to_contain_text("3")
+    expect(block.get_by_label("Name or role")).to_have_value("CAMHS lead")
+    problems["stale-rating"] = serious_accessibility_violations(page)
+    screenshot(page, "assessment-page-round-score-stale-rating")
+    assert list(Rating.objects.values_list("participant", "score")) == [("CAMHS lead", 3)]
+
+    # Having seen their rating, saving again changes it: a deliberate choice.
+    block.get_by_role("button", name="Save rating").click()
+    expect(item_block(page, "system-needs-led").get_by_text("CAMHS lead: 1")).to_be_visible()
+    assert list(Rating.objects.values_list("participant", "score")) == [("CAMHS lead", 1)]
     assert {name: found for name, found in problems.items() if found} == {}

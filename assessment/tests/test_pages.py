@@ -32,6 +32,7 @@ from assessment.services import (
 )
 from sites.models import Role, Site
 from tests.factories import MembershipFactory, UserFactory
+from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,7 @@ def instrument(db: Any) -> Instrument:
 
 @pytest.fixture
 def round_a(instrument: Instrument, site_a: Site, commissioner_a: User) -> Round:
-    return round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    return round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
 
 
 @pytest.fixture
@@ -65,6 +66,7 @@ def score(round_: Round, user: User, code: str, value: int | None, **evidence: A
         user=user,
         data=AgreedScoreInput(score=value, **evidence),
         expected_version=None,
+        source="page",
     )
 
 
@@ -76,6 +78,7 @@ def score_all(round_: Round, user: User, value: int = 3, **overrides: int) -> No
             user=user,
             data=AgreedScoreInput(score=overrides.get(one.code.replace("-", "_"), value)),
             expected_version=None,
+            source="page",
         )
 
 
@@ -113,8 +116,35 @@ def rating_post(participant: str, value: int, code: str = "system-common-languag
     return {f"{code}-rating-participant": participant, f"{code}-rating-score": str(value)}
 
 
+def form_on_page(client: Client, round_: Round, action: str, part: str = "system") -> dict[str, Any]:
+    """The fields of the scoring page's form posting to `action`, as the browser has them."""
+    return form_data(client.get(score_url(round_, part)).content, action=action)
+
+
+def remove_url(rating: Rating) -> str:
+    return reverse(
+        "assessment:round-rating-remove",
+        kwargs={
+            **round_kwargs(rating.round),
+            "part_code": rating.item.part.code,
+            "item_code": rating.item.code,
+            "rating_id": rating.public_id,
+        },
+    )
+
+
 def date_post(day: int | str, month: int | str, year: int | str, **extra: str) -> dict[str, Any]:
     return {"held_on_0": str(day), "held_on_1": str(month), "held_on_2": str(year), **extra}
+
+
+def press(client: Client, round_: Round, name: str) -> Any:
+    """Press the button of a round's page that changes it (submit, reopen, lock), as a
+    browser would: with the page's form, which carries the version of the round shown."""
+    action = reverse(f"assessment:round-{name}", kwargs=round_kwargs(round_))
+    page = reverse(
+        "assessment:round-lock" if name == "lock" else "assessment:round-detail", kwargs=round_kwargs(round_)
+    )
+    return client.post(action, form_data(client.get(page).content, action="" if name == "lock" else action))
 
 
 # Permission matrix ----------------------------------------------------------------
@@ -174,6 +204,8 @@ def rating_a(round_a: Round, commissioner_a: User) -> Rating:
         user=commissioner_a,
         participant="CAMHS lead",
         score=2,
+        source="page",
+        seen=None,
     )
 
 
@@ -310,7 +342,7 @@ def test_submitting_an_incomplete_round_names_the_missing_items_and_changes_noth
     client_for: Any, commissioner_a: User, round_a: Round
 ) -> None:
     score_all(round_a, commissioner_a, 3, system_common_language=None, individual_accessibility=None)
-    response = client_for(commissioner_a).post(reverse("assessment:round-submit", kwargs=round_kwargs(round_a)))
+    response = press(client_for(commissioner_a), round_a, "submit")
     page = text_of(response)
     assert response.status_code == 200
     assert "There is a problem" in page
@@ -326,31 +358,34 @@ def test_a_complete_round_is_submitted_reopened_resubmitted_and_locked_after_con
     score_all(round_a, commissioner_a, 3)
     client = client_for(commissioner_a)
     detail = reverse("assessment:round-detail", kwargs=round_kwargs(round_a))
-    assert client.post(reverse("assessment:round-submit", kwargs=round_kwargs(round_a))).url == detail
+    assert press(client, round_a, "submit").url == detail
     round_a.refresh_from_db()
     assert round_a.status == RoundStatus.SUBMITTED
     assert "Reopen as a draft" in text_of(client.get(detail))
 
-    client.post(reverse("assessment:round-reopen", kwargs=round_kwargs(round_a)))
+    press(client, round_a, "reopen")
     round_a.refresh_from_db()
     assert round_a.status == RoundStatus.DRAFT
-    client.post(reverse("assessment:round-submit", kwargs=round_kwargs(round_a)))
+    press(client, round_a, "submit")
 
     lock_url = reverse("assessment:round-lock", kwargs=round_kwargs(round_a))
     assert "You cannot undo this" in text_of(client.get(lock_url))
-    assert client.post(lock_url).url == detail
+    assert press(client, round_a, "lock").url == detail
     round_a.refresh_from_db()
     assert round_a.status == RoundStatus.LOCKED
     assert round_a.locked_by == commissioner_a
 
-    response = client.post(reverse("assessment:round-reopen", kwargs=round_kwargs(round_a)))
+    response = client.post(
+        reverse("assessment:round-reopen", kwargs=round_kwargs(round_a)), {"version": round_a.version}
+    )
     assert "This round is locked. It cannot be reopened." in text_of(response)
     round_a.refresh_from_db()
     assert round_a.status == RoundStatus.LOCKED
 
 
 def test_a_draft_round_cannot_be_locked(client_for: Any, commissioner_a: User, round_a: Round) -> None:
-    response = client_for(commissioner_a).post(reverse("assessment:round-lock", kwargs=round_kwargs(round_a)))
+    url = reverse("assessment:round-lock", kwargs=round_kwargs(round_a))
+    response = client_for(commissioner_a).post(url, {"version": round_a.version})
     assert "Submit the round before locking it" in text_of(response)
     round_a.refresh_from_db()
     assert round_a.status == RoundStatus.DRAFT
@@ -361,13 +396,14 @@ def test_commissioner_changes_the_date_and_notes_of_a_draft_only(
 ) -> None:
     client = client_for(commissioner_a)
     url = reverse("assessment:round-edit", kwargs=round_kwargs(round_a))
-    client.post(url, date_post(5, 4, 2026, notes="Moved to April"))
+    client.post(url, {**form_data(client.get(url).content), **date_post(5, 4, 2026, notes="Moved to April")})
     round_a.refresh_from_db()
     assert (round_a.held_on, round_a.notes) == (datetime.date(2026, 4, 5), "Moved to April")
 
+    page = client.get(url).content
     score_all(round_a, commissioner_a)
-    round_submit(round_=round_a, user=commissioner_a)
-    response = client.post(url, date_post(6, 4, 2026))
+    round_submit(round_=round_a, user=commissioner_a, source="page", expected_version=None)
+    response = client.post(url, {**form_data(page), **date_post(6, 4, 2026)})
     assert "Reopen it as a draft" in text_of(response)
     round_a.refresh_from_db()
     assert round_a.held_on == datetime.date(2026, 4, 5)
@@ -431,7 +467,7 @@ def test_an_invalid_measure_is_refused_with_a_message_by_the_field(
 ) -> None:
     client = client_for(commissioner_a)
     response = client.post(item_url(round_a), score_post(3, evidence_value="about half"), **HTMX)
-    assert "The measure must be a number, like 45" in text_of(response)
+    assert "Measure must be a number, like 45" in text_of(response)
     assert 'href="#id_system-common-language-evidence_value"' in response.content.decode()
     response = client.post(item_url(round_a), score_post(3, evidence_value="about half"))
     assert response.status_code == 200
@@ -439,7 +475,7 @@ def test_an_invalid_measure_is_refused_with_a_message_by_the_field(
     assert not AgreedScore.objects.exists()
 
 
-def test_a_stale_save_is_refused_and_shows_the_newer_value_and_who_set_it(
+def test_a_stale_save_is_refused_showing_what_the_colleague_saved_and_keeping_what_i_typed(
     client_for: Any, commissioner_a: User, site_a: Site, round_a: Round
 ) -> None:
     colleague = UserFactory(username="colleague", first_name="Priya", last_name="Shah")
@@ -453,13 +489,15 @@ def test_a_stale_save_is_refused_and_shows_the_newer_value_and_who_set_it(
 
     page = text_of(response)
     html = response.content.decode()
-    assert "Priya Shah changed this item after you opened the page: the agreed score is now 2" in page
-    assert "Your change was not saved" in page
-    assert "You chose: 4 – Fully THRIVE-like" in page
-    # The form now holds the newer value and version, so saving again is deliberate.
-    assert re.search(r'value="2" checked', html)
+    assert "Priya Shah changed this agreed score at" in page
+    assert "Your changes were not saved" in page
+    # What they saved beside what I entered, field by field.
+    assert "Agreed score 2 – Some improvement required 4 – Fully THRIVE-like" in page
+    assert "Notes Priya's view Mine" in page
+    # The form keeps what I typed, with the newer version, so saving again is deliberate.
+    assert re.search(r'value="4" checked', html)
+    assert ">Mine</textarea>" in html
     assert 'name="system-common-language-version" value="1"' in html
-    assert "Priya&#x27;s view" in html
     agreed = AgreedScore.objects.get(round=round_a)
     assert (agreed.score, agreed.notes, agreed.version, agreed.updated_by) == (2, "Priya's view", 1, colleague)
 
@@ -471,8 +509,8 @@ def test_a_locked_round_refuses_a_scoring_post_and_shows_why(
     client_for: Any, commissioner_a: User, round_a: Round
 ) -> None:
     score_all(round_a, commissioner_a, 3)
-    round_submit(round_=round_a, user=commissioner_a)
-    round_lock(round_=round_a, user=commissioner_a)
+    round_submit(round_=round_a, user=commissioner_a, source="page", expected_version=None)
+    round_lock(round_=round_a, user=commissioner_a, source="page", expected_version=None)
     client = client_for(commissioner_a)
     for extra in ({}, HTMX):
         response = client.post(item_url(round_a), score_post(1, version=1), **extra)
@@ -490,7 +528,7 @@ def test_a_submitted_round_is_read_only_with_a_banner_saying_how_to_change_it(
     client_for: Any, commissioner_a: User, round_a: Round
 ) -> None:
     score_all(round_a, commissioner_a, 3)
-    round_submit(round_=round_a, user=commissioner_a)
+    round_submit(round_=round_a, user=commissioner_a, source="page", expected_version=None)
     response = client_for(commissioner_a).get(score_url(round_a))
     assert "hx-post" not in response.content.decode()
     assert "This round has been submitted" in text_of(response)
@@ -513,24 +551,15 @@ def test_participants_ratings_are_added_changed_and_removed_with_the_spread_show
     assert "Spread: 2–4" in page
     assert "Score 1 2 3 4 People 0 1 0 1" in page
 
-    client.post(url, rating_post("camhs lead", 3), **HTMX)
+    client.post(url, {**form_on_page(client, round_a, url), **rating_post("camhs lead", 3)}, **HTMX)
     assert sorted(Rating.objects.values_list("participant", "score")) == [("CAMHS lead", 3), ("School lead", 4)]
 
     response = client.post(url, rating_post("", 9), **HTMX)
     assert "Enter the name or role of the person giving this rating" in text_of(response)
     assert "Choose a score from 1 to 4" in text_of(response)
 
-    school = Rating.objects.get(participant="School lead")
-    remove = reverse(
-        "assessment:round-rating-remove",
-        kwargs={
-            **round_kwargs(round_a),
-            "part_code": "system",
-            "item_code": school.item.code,
-            "rating_id": school.public_id,
-        },
-    )
-    response = client.post(remove, **HTMX)
+    remove = remove_url(Rating.objects.get(participant="School lead"))
+    response = client.post(remove, form_on_page(client, round_a, remove), **HTMX)
     assert "Removed School lead's rating of Common Language" in text_of(response)
     assert "Spread: all 3" in text_of(response)
     assert list(Rating.objects.values_list("participant", flat=True)) == ["CAMHS lead"]
@@ -539,9 +568,15 @@ def test_participants_ratings_are_added_changed_and_removed_with_the_spread_show
 def test_a_rating_of_another_round_cannot_be_removed_through_this_one(
     client_for: Any, commissioner_a: User, commissioner_b: User, site_b: Site, round_a: Round
 ) -> None:
-    round_b = round_create(site=site_b, user=commissioner_b, held_on=HELD_ON)
+    round_b = round_create(site=site_b, user=commissioner_b, held_on=HELD_ON, source="page")
     other = rating_save(
-        round_=round_b, item=item(round_b, "system-common-language"), user=commissioner_b, participant="B", score=1
+        round_=round_b,
+        item=item(round_b, "system-common-language"),
+        user=commissioner_b,
+        participant="B",
+        score=1,
+        source="page",
+        seen=None,
     )
     remove = reverse(
         "assessment:round-rating-remove",
@@ -581,7 +616,9 @@ def test_scoring_and_results_pages_do_not_query_once_per_item(
     score_all(round_a, commissioner_a, 2)
     for one in Item.objects.filter(instrument=round_a.instrument):
         for name, value in (("A", 1), ("B", 3)):
-            rating_save(round_=round_a, item=one, user=commissioner_a, participant=name, score=value)
+            rating_save(
+                round_=round_a, item=one, user=commissioner_a, participant=name, score=value, source="page", seen=None
+            )
     assert (_queries(client, score_url(round_a)), _queries(client, results_url)) == empty
 
 
@@ -622,10 +659,10 @@ def test_the_comparison_shows_the_change_from_the_baseline(
     assert "Nothing to compare yet" in text_of(client.get(url))
 
     score_all(round_a, commissioner_a, 2)
-    round_submit(round_=round_a, user=commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1))
+    round_submit(round_=round_a, user=commissioner_a, source="page", expected_version=None)
+    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), source="page")
     score_all(follow_up, commissioner_a, 3, system_common_language=1)
-    round_submit(round_=follow_up, user=commissioner_a)
+    round_submit(round_=follow_up, user=commissioner_a, source="page", expected_version=None)
 
     response = client.get(url)
     page = text_of(response)
@@ -671,8 +708,8 @@ def test_staff_load_a_second_version_without_touching_rounds_on_the_first(
     assert "Official wording" not in page
 
     score_all(round_a, commissioner_a)
-    round_submit(round_=round_a, user=commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1))
+    round_submit(round_=round_a, user=commissioner_a, source="page", expected_version=None)
+    follow_up = round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), source="page")
     assert follow_up.instrument == second
     listing = text_of(client_for(commissioner_a).get(reverse("instruments:instrument-list")))
     assert "official-2027 Used for new rounds" in listing

@@ -46,7 +46,12 @@ def instrument(db: Any) -> Instrument:
 def score_all(round_: Round, user: User, score: int = 3) -> None:
     for item in Item.objects.filter(instrument=round_.instrument):
         agreed_score_save(
-            round_=round_, item=item, user=user, data=AgreedScoreInput(score=score), expected_version=None
+            round_=round_,
+            item=item,
+            user=user,
+            data=AgreedScoreInput(score=score),
+            expected_version=None,
+            source="page",
         )
 
 
@@ -65,11 +70,16 @@ def test_the_bundled_draft_has_three_parts_by_eight_principles(instrument: Instr
 def test_loading_a_second_version_leaves_rounds_on_the_first_untouched(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     first_item = instrument.items.order_by("order").first()
     assert first_item is not None
     agreed_score_save(
-        round_=round_, item=first_item, user=commissioner_a, data=AgreedScoreInput(score=2), expected_version=0
+        round_=round_,
+        item=first_item,
+        user=commissioner_a,
+        data=AgreedScoreInput(score=2),
+        expected_version=0,
+        source="page",
     )
     data = read_instrument_file(DEFAULT_INSTRUMENT)
     data["version"] = "official-2027"
@@ -84,13 +94,15 @@ def test_loading_a_second_version_leaves_rounds_on_the_first_untouched(
     assert round_.agreed_scores.get().item.description != "Official wording of the first item."
     assert second.items.order_by("order").first().description == "Official wording of the first item."  # type: ignore[union-attr]
     round_submit_all(round_, commissioner_a)
-    follow_up = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180))
+    follow_up = round_create(
+        site=site_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=180), source="page"
+    )
     assert follow_up.instrument == second
 
 
 def round_submit_all(round_: Round, user: User) -> None:
     score_all(round_, user)
-    round_submit(round_=round_, user=user)
+    round_submit(round_=round_, user=user, source="page", expected_version=None)
 
 
 def test_a_broken_instrument_file_loads_nothing_and_says_why(instrument: Instrument) -> None:
@@ -109,25 +121,30 @@ def test_a_broken_instrument_file_loads_nothing_and_says_why(instrument: Instrum
 def test_rounds_are_numbered_baseline_then_follow_ups(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    baseline = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    baseline = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     assert baseline.label == "Baseline"
     with pytest.raises(ValidationError, match="Finish the round in progress first"):
-        round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+        round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     round_submit_all(baseline, commissioner_a)
-    assert round_create(site=site_a, user=commissioner_a, held_on=HELD_ON).label == "Follow-up 1"
+    assert round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page").label == "Follow-up 1"
 
 
 def test_submission_needs_every_item_scored_and_names_the_missing_ones(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     items = list(Item.objects.filter(instrument=instrument).order_by("order"))
     for item in items[:-2]:
         agreed_score_save(
-            round_=round_, item=item, user=commissioner_a, data=AgreedScoreInput(score=3), expected_version=None
+            round_=round_,
+            item=item,
+            user=commissioner_a,
+            data=AgreedScoreInput(score=3),
+            expected_version=None,
+            source="page",
         )
     with pytest.raises(ValidationError) as raised:
-        round_submit(round_=round_, user=commissioner_a)
+        round_submit(round_=round_, user=commissioner_a, source="page", expected_version=None)
     message = raised.value.message_dict["__all__"][0]
     assert "2 not yet scored" in message
     assert f"{items[-1].principle.label} ({items[-1].part.short_label})" in message
@@ -136,32 +153,46 @@ def test_submission_needs_every_item_scored_and_names_the_missing_ones(
 
 
 def test_submitted_and_locked_rounds_refuse_changes(instrument: Instrument, site_a: Site, commissioner_a: User) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     round_submit_all(round_, commissioner_a)
     item = Item.objects.filter(instrument=instrument).first()
     assert item is not None
     with pytest.raises(RoundNotEditable, match="submitted"):
         agreed_score_save(
-            round_=round_, item=item, user=commissioner_a, data=AgreedScoreInput(score=1), expected_version=None
+            round_=round_,
+            item=item,
+            user=commissioner_a,
+            data=AgreedScoreInput(score=1),
+            expected_version=None,
+            source="page",
         )
-    round_lock(round_=round_, user=commissioner_a)
+    round_lock(round_=round_, user=commissioner_a, source="page", expected_version=None)
     with pytest.raises(RoundNotEditable, match="locked"):
-        rating_save(round_=round_, item=item, user=commissioner_a, participant="School lead", score=2)
+        rating_save(
+            round_=round_, item=item, user=commissioner_a, participant="School lead", score=2, source="page", seen=None
+        )
     with pytest.raises(RoundNotEditable, match="locked"):
-        round_reopen(round_=round_, user=commissioner_a)
+        round_reopen(round_=round_, user=commissioner_a, source="page", expected_version=None)
     assert set(AgreedScore.objects.filter(round=round_).values_list("score", flat=True)) == {3}
 
 
 def test_a_rounds_date_cannot_change_once_someone_else_has_submitted_it(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     # The round's edit form was opened while it was a draft; a colleague then submits it.
     seen_by_a = Round.objects.get(pk=round_.pk)
     round_submit_all(round_, commissioner_a)
     assert seen_by_a.status == RoundStatus.DRAFT
     with pytest.raises(RoundNotEditable, match="submitted"):
-        round_update(round_=seen_by_a, user=commissioner_a, held_on=HELD_ON + datetime.timedelta(days=7), notes="Moved")
+        round_update(
+            round_=seen_by_a,
+            user=commissioner_a,
+            held_on=HELD_ON + datetime.timedelta(days=7),
+            notes="Moved",
+            source="page",
+            expected_version=seen_by_a.version,
+        )
     round_.refresh_from_db()
     assert (round_.held_on, round_.notes, round_.status) == (HELD_ON, "", RoundStatus.SUBMITTED)
 
@@ -169,16 +200,23 @@ def test_a_rounds_date_cannot_change_once_someone_else_has_submitted_it(
 def test_a_stale_save_is_refused_and_shows_the_newer_value(
     instrument: Instrument, site_a: Site, commissioner_a: User, commissioner_b: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     item = Item.objects.filter(instrument=instrument).first()
     assert item is not None
     # Both open the page while the item is unscored (version 0); A saves first.
-    agreed_score_save(round_=round_, item=item, user=commissioner_a, data=AgreedScoreInput(score=4), expected_version=0)
+    agreed_score_save(
+        round_=round_, item=item, user=commissioner_a, data=AgreedScoreInput(score=4), expected_version=0, source="page"
+    )
     with pytest.raises(StaleSave) as raised:
         agreed_score_save(
-            round_=round_, item=item, user=commissioner_b, data=AgreedScoreInput(score=1), expected_version=0
+            round_=round_,
+            item=item,
+            user=commissioner_b,
+            data=AgreedScoreInput(score=1),
+            expected_version=0,
+            source="page",
         )
-    assert "the agreed score is now 4" in raised.value.messages[0]
+    assert "changed this agreed score" in raised.value.messages[0]
     assert raised.value.current.score == 4
     assert AgreedScore.objects.get(round=round_, item=item).score == 4
 
@@ -186,15 +224,21 @@ def test_a_stale_save_is_refused_and_shows_the_newer_value(
 def test_several_participants_rate_an_item_and_one_name_keeps_one_rating(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     item = Item.objects.filter(instrument=instrument).first()
     assert item is not None
-    rating_save(round_=round_, item=item, user=commissioner_a, participant="CAMHS lead", score=2)
-    rating_save(round_=round_, item=item, user=commissioner_a, participant="School lead", score=4)
-    rating_save(round_=round_, item=item, user=commissioner_a, participant="camhs lead ", score=3)
+    rating_save(
+        round_=round_, item=item, user=commissioner_a, participant="CAMHS lead", score=2, source="page", seen=None
+    )
+    rating_save(
+        round_=round_, item=item, user=commissioner_a, participant="School lead", score=4, source="page", seen=None
+    )
+    rating_save(
+        round_=round_, item=item, user=commissioner_a, participant="camhs lead ", score=3, source="page", seen=None
+    )
     assert sorted(round_.ratings.values_list("participant", "score")) == [("CAMHS lead", 3), ("School lead", 4)]
     with pytest.raises(ValidationError, match="Choose a score from 1 to 4"):
-        rating_save(round_=round_, item=item, user=commissioner_a, participant="GP", score=5)
+        rating_save(round_=round_, item=item, user=commissioner_a, participant="GP", score=5, source="page", seen=None)
 
 
 SYSTEM, SERVICE = Axis("system", "System"), Axis("service", "Services")
@@ -261,7 +305,7 @@ def test_comparison_shows_change_per_item_principle_and_overall() -> None:
 def test_round_result_from_the_database_uses_agreed_scores_and_evidence(
     instrument: Instrument, site_a: Site, commissioner_a: User
 ) -> None:
-    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON)
+    round_ = round_create(site=site_a, user=commissioner_a, held_on=HELD_ON, source="page")
     items = list(Item.objects.filter(instrument=instrument).order_by("order"))
     for index, item in enumerate(items):
         value = Decimal("12.5") if item.evidence_type == "quantitative" else None
@@ -271,8 +315,9 @@ def test_round_result_from_the_database_uses_agreed_scores_and_evidence(
             user=commissioner_a,
             data=AgreedScoreInput(score=1 + index % 4, evidence_value=value, evidence_text="Seen in the audit"),
             expected_version=None,
+            source="page",
         )
-    rating_save(round_=round_, item=items[0], user=commissioner_a, participant="GP", score=4)
+    rating_save(round_=round_, item=items[0], user=commissioner_a, participant="GP", score=4, source="page", seen=None)
     results = round_result(round_=round_)
     # Scores cycle 1, 2, 3, 4 over 24 items: mean 2.5, and 12 items (the 1s and 2s) below 3.
     assert results.overall.value == Decimal("2.50")

@@ -100,12 +100,13 @@ def _score_every_item(round_: Round, user: User, score: int) -> None:
             user=user,
             data=AgreedScoreInput(score=score, evidence_text=PAYLOAD, notes=PAYLOAD),
             expected_version=None,
+            source="page",
         )
 
 
 def _rate_every_item(round_: Round, user: User) -> None:
     for item in Item.objects.filter(instrument=round_.instrument):
-        rating_save(round_=round_, item=item, user=user, participant=SHORT_PAYLOAD, score=2)
+        rating_save(round_=round_, item=item, user=user, participant=SHORT_PAYLOAD, score=2, source="page", seen=None)
 
 
 def _analysed(site: Site, user: User, groupings: dict[str, Grouping]) -> AnalysisRun:
@@ -137,13 +138,18 @@ def scored_site_a(
             held_on=datetime.date(2026, 3 + sequence, 1),
             instrument=hostile_instrument,
             notes=PAYLOAD,
+            source="page",
         )
         _score_every_item(round_, commissioner_a, score)
         _rate_every_item(round_, commissioner_a)
-        round_submit(round_=round_, user=commissioner_a)
+        round_submit(round_=round_, user=commissioner_a, source="page", expected_version=None)
         rounds.append(round_)
     draft = round_create(
-        site=site_a, user=commissioner_a, held_on=datetime.date(2026, 9, 1), instrument=hostile_instrument
+        site=site_a,
+        user=commissioner_a,
+        held_on=datetime.date(2026, 9, 1),
+        instrument=hostile_instrument,
+        source="page",
     )
     for _ in range(3):
         OfferFactory(service=ServiceFactory(site=site_a), grouping=groupings["getting-help"], capacity_share=100)

@@ -262,7 +262,7 @@ def test_a_control_character_in_an_improvement_key_or_instrument_version_is_not_
 @pytest.fixture
 def round_a(site_a: Site, commissioner_a: User) -> Round:
     load_default_instrument()
-    return round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1))
+    return round_create(site=site_a, user=commissioner_a, held_on=datetime.date(2026, 3, 1), source="page")
 
 
 def test_a_nul_in_any_query_parameter_never_breaks_a_page(
