@@ -107,7 +107,7 @@ class ServiceFilter(django_filters.FilterSet):
     archived = YesOrNoFilter(
         method="filter_archived",
         label="Archived",
-        error_messages=choose("services in the register or archived services"),
+        error_messages=choose("archived only or not archived"),
     )
     include_archived = YesOrNoFilter(
         method="filter_include_archived",

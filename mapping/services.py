@@ -270,6 +270,16 @@ def _next_mapping_version(service: Service) -> int:
     return service.mapping_version
 
 
+def changed_after_opening(*, who: Any, when: Any, thing: str) -> str:
+    """ "Sam Jones changed the THRIVE mapping of this service at 14:05 on 3 December
+    2026, after you opened it." in core.versioning's words."""
+    at = ""
+    if when is not None:
+        local = timezone.localtime(when)
+        at = f" at {date_format(local, 'H:i')} on {date_format(local, 'j F Y')}"
+    return f"{who if who is not None else 'Someone else'} changed {thing}{at}, after you opened it."
+
+
 def _mapping_stale(service: Service) -> StaleSave:
     """The mapping changed since the person opened it: who changed it last, and when."""
     record = (
@@ -278,14 +288,13 @@ def _mapping_stale(service: Service) -> StaleSave:
         .order_by("-history_date", "-history_id")
         .first()
     )
-    who = str(record.history_user) if record is not None and record.history_user is not None else "Someone else"
-    at = ""
-    if record is not None:
-        local = timezone.localtime(record.history_date)
-        at = f" at {date_format(local, 'H:i')} on {date_format(local, 'j F Y')}"
+    changed = changed_after_opening(
+        who=record.history_user if record is not None else None,
+        when=record.history_date if record is not None else None,
+        thing="the THRIVE mapping of this service",
+    )
     message = (
-        f"{who} changed the THRIVE mapping of this service{at}, after you opened it. Your changes were not saved: "
-        "check what they saved, then save again if you still want your changes."
+        f"{changed} Your changes were not saved: check what they saved, then save again if you still want your changes."
     )
     return StaleSave(message, current=service, version=service.mapping_version)
 

@@ -19,7 +19,7 @@ from django.views.generic import FormView, ListView, TemplateView
 from django_filters.views import FilterView
 
 from core.forms import OUT_OF_DATE, VersionField, add_service_errors, model_values, stale_notice
-from core.versioning import StaleSave
+from core.versioning import StaleSave, last_change
 from sites.views import SiteScopedMixin
 
 from . import services
@@ -100,7 +100,7 @@ def _filter_fields(form: forms.Form, groupings: list[Grouping]) -> list[dict[str
         {
             "field": form["archived"],
             "label": "Archived",
-            "choices": [("", "Services in the register"), ("true", "Archived services")],
+            "choices": [("", "Not archived"), ("true", "Archived only")],
         },
         {"field": form["ordering"], "label": "Sort by", "choices": list(form.fields["ordering"].choices)},  # type: ignore[attr-defined]
     ]
@@ -282,21 +282,23 @@ class _ServiceActionView(SiteScopedMixin, TemplateView):
         try:
             message = self.act(service, expected_version=form.cleaned_data["version"])
         except StaleSave as stale:
-            return self._refused(stale.messages[0])
+            who, when = last_change(stale.current)
+            changed = services.changed_after_opening(who=who, when=when, thing="this service")
+            return self._refused(f"{changed} {self.not_done}")
         except ValidationError as error:
             return self._refused(" ".join(error.messages))
         messages.success(request, message)
         return redirect("mapping:service-detail", site_slug=self.site.slug, public_id=service.public_id)
 
     def _refused(self, reason: str) -> HttpResponse:
-        refusal = {"message": reason, "not_done": self.not_done, "target": self.button_id}
+        refusal = {"message": reason, "target": self.button_id}
         return self.render_to_response(self.get_context_data(refusal=refusal))
 
 
 class ServiceArchiveView(_ServiceActionView):
     template_name = "mapping/service_archive.html"
     button_id = "archive-button"
-    not_done = "The service has not been archived. Check it below, then archive it again if you still want to."
+    not_done = "The service has not been archived: check it below, then archive it again if you still want to."
 
     def act(self, service: Service, *, expected_version: int) -> str:
         services.service_archive(
@@ -308,7 +310,7 @@ class ServiceArchiveView(_ServiceActionView):
 class ServiceRestoreView(_ServiceActionView):
     http_method_names = ["post"]
     button_id = "restore-button"
-    not_done = "The service has not been restored. Check it below, then restore it again if you still want to."
+    not_done = "The service has not been restored: check it below, then restore it again if you still want to."
 
     def act(self, service: Service, *, expected_version: int) -> str:
         services.service_restore(
@@ -320,7 +322,7 @@ class ServiceRestoreView(_ServiceActionView):
 class ServiceMarkCheckedView(_ServiceActionView):
     http_method_names = ["post"]
     button_id = "checked-button"
-    not_done = "The record has not been marked as checked. Check it below, then mark it again if it is correct."
+    not_done = "The record has not been marked as checked: check it below, then mark it again if it is correct."
 
     def act(self, service: Service, *, expected_version: int) -> str:
         services.service_mark_checked(

@@ -42,7 +42,7 @@ def test_archived_services_are_found_with_the_archived_filter_and_restored_from_
     archived = client.get(list_url(site_a), {"archived": "true"}).content.decode()
     assert "Closed Helpline" in archived and "Open Door Counselling" not in archived
     assert "1 archived service matches your filters" in archived
-    assert '<option value="true" selected>Archived services</option>' in archived
+    assert '<option value="true" selected>Archived only</option>' in archived
 
     restore = reverse("mapping:service-restore", kwargs={"site_slug": site_a.slug, "public_id": closed.public_id})
     response = client.post(restore, form_data(archived, action=restore))
@@ -157,7 +157,7 @@ BAD_FILTERS = {
     "age": ("old", "Age must be a whole number, like 5"),
     "status": ("asleep", "Choose a status from the list"),
     "stale": ("sometimes", "Choose when services were last checked from the list"),
-    "archived": ("perhaps", "Choose services in the register or archived services from the list"),
+    "archived": ("perhaps", "Choose archived only or not archived from the list"),
     "ordering": ("shoe-size", "Choose how to sort the services from the list"),
 }
 
