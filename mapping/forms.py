@@ -10,6 +10,7 @@ from sites.models import Site
 
 from .models import Grouping, Organisation, Sector, Service
 from .selectors import areas_for_site, organisations_for_site
+from .services import SERVICE_REQUIRED
 
 
 def website_field() -> forms.URLField:
@@ -97,19 +98,19 @@ class ServiceForm(forms.ModelForm[Service]):
     organisations and areas; the service layer checks the same rule again. Bounded
     fields are built from core.limits, which the service layer checks too."""
 
-    name = text_field(limits.NAME, label="Name", required=True, error_messages={"required": "Enter the service's name"})
+    name = text_field(limits.NAME, label="Name", required=True, error_messages={"required": SERVICE_REQUIRED["name"]})
     description = text_field(limits.DESCRIPTION, label="Description", widget=forms.Textarea(attrs={"rows": 4}))
     min_age = whole_number_field(
         limits.MINIMUM_AGE,
         label="Minimum age",
         help_text="In years, 0 to 25.",
-        error_messages={"required": "Enter the youngest age the service sees"},
+        error_messages={"required": SERVICE_REQUIRED["min_age"]},
     )
     max_age = whole_number_field(
         limits.MAXIMUM_AGE,
         label="Maximum age",
         help_text="In years, 0 to 25.",
-        error_messages={"required": "Enter the oldest age the service sees"},
+        error_messages={"required": SERVICE_REQUIRED["max_age"]},
     )
     annual_capacity = whole_number_field(
         limits.ANNUAL_CAPACITY,

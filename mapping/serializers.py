@@ -23,6 +23,7 @@ from sites.models import Site
 
 from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Sector, Service, ServiceStatus
 from .selectors import areas_for_site, organisations_for_site, service_is_stale
+from .services import SERVICE_REQUIRED
 
 
 class GroupingSerializer(serializers.ModelSerializer[Grouping]):
@@ -160,7 +161,9 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
         return service_is_stale(service=service)
 
 
-SERVICE_NAME_REQUIRED = "Enter the service's name"
+def _required(name: str, *, blank: bool = False) -> dict[str, str]:
+    message = SERVICE_REQUIRED[name]
+    return {"required": message, "null": message, **({"blank": message} if blank else {})}
 
 
 class ServiceInputSerializer(serializers.ModelSerializer[Service]):
@@ -190,8 +193,8 @@ class ServiceInputSerializer(serializers.ModelSerializer[Service]):
         limits.NAME, error_messages={"required": "Enter the service's name", "blank": "Enter the service's name"}
     )
     description = text_field(limits.DESCRIPTION, required=False, allow_blank=True)
-    min_age = integer_field(limits.MINIMUM_AGE)
-    max_age = integer_field(limits.MAXIMUM_AGE)
+    min_age = integer_field(limits.MINIMUM_AGE, error_messages=_required("min_age"))
+    max_age = integer_field(limits.MAXIMUM_AGE, error_messages=_required("max_age"))
     annual_capacity = integer_field(
         limits.ANNUAL_CAPACITY,
         required=False,

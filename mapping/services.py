@@ -114,15 +114,23 @@ SERVICE_NUMBER_LIMITS: dict[str, limits.NumberLimit] = {
     "typical_wait_weeks": limits.WAIT_WEEKS,
 }
 AGES_IN_ORDER = "Maximum age must be the same as or more than the minimum age"
+# What a service cannot be without, in the words the form and the API use too.
+SERVICE_REQUIRED = {
+    "name": "Enter the service's name",
+    "min_age": "Enter the youngest age the service sees",
+    "max_age": "Enter the oldest age the service sees",
+}
 
 
 def _limit_errors(service: Service) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[str]] = {
+        name: [message] for name, message in SERVICE_REQUIRED.items() if getattr(service, name) in (None, "")
+    }
     for name, text_limit in SERVICE_TEXT_LIMITS.items():
-        if found := text_limit.errors(getattr(service, name)):
+        if name not in errors and (found := text_limit.errors(getattr(service, name))):
             errors[name] = found
     for name, number_limit in SERVICE_NUMBER_LIMITS.items():
-        if found := number_limit.errors(getattr(service, name)):
+        if name not in errors and (found := number_limit.errors(getattr(service, name))):
             errors[name] = found
     if found := limits.LAST_CHECKED_DATE.errors(service.last_checked_on):
         errors["last_checked_on"] = found

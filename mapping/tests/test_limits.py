@@ -212,3 +212,35 @@ def test_the_mapping_page_refuses_a_share_over_100_with_the_same_message(
     page = client.post(url, form).content.decode()
     assert page.count("Share of capacity must be 100% or less") == 2
     assert list(Offer.objects.values_list("capacity_share", flat=True)) == [10]
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("name", "Enter the service's name"),
+        ("min_age", "Enter the youngest age the service sees"),
+        ("max_age", "Enter the oldest age the service sees"),
+    ],
+)
+def test_page_api_and_service_layer_ask_for_a_missing_value_in_the_same_words(
+    client_for: Any, api_for: Any, commissioner_a: User, organisation: Organisation, field: str, message: str
+) -> None:
+    body = page_body(organisation)
+    del body[field]
+    page = client_for(commissioner_a).post(
+        reverse("mapping:service-create", kwargs={"site_slug": organisation.site.slug}), body
+    )
+    api_body_without = api_body(organisation)
+    del api_body_without[field]
+    api = api_for(commissioner_a).post(
+        reverse("api-service-list", kwargs={"site_slug": organisation.site.slug}), api_body_without, format="json"
+    )
+    assert message in page.content.decode().replace("&#x27;", "'")
+    assert api.json() == {field: [message]}
+    data = {"organisation": organisation, "name": "Imported", "sector": "nhs", "min_age": 5, "max_age": 9}
+    with pytest.raises(ValidationError) as refused:
+        services.service_create(
+            site=organisation.site, user=commissioner_a, source="import", data={**data, field: None}
+        )
+    assert refused.value.message_dict == {field: [message]}
+    assert not Service.objects.exists()
