@@ -193,6 +193,24 @@ def test_refused_and_filtered_register_pages_pass_axe(
     problems["service-edit-stale"] = serious_accessibility_violations(page)
     screenshot(page, "page-service-edit-stale")
 
+    page.goto(live_server.url + reverse("mapping:service-offers", kwargs=one))
+    services.offer_set(
+        service=service,
+        grouping=groupings["thriving"],
+        user=colleague,
+        source="page",
+        capacity_share=10,
+        expected_version=0,
+    )
+    page.get_by_label("The service offers Getting Help").check()
+    page.locator("#id_getting-help-capacity_share").fill("20")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Sam Jones changed the THRIVE mapping")
+    expect(page.locator("#stale-notice")).to_contain_text("Offers Thriving")
+    expect(page.locator("#id_getting-help-capacity_share")).to_have_value("20")
+    problems["service-offers-stale"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-offers-stale")
+
     page.goto(live_server.url + reverse("mapping:service-archive", kwargs=one))
     services.service_update(
         service=service, user=colleague, source="page", data={"annual_capacity": 500}, expected_version=2
