@@ -6,7 +6,7 @@ see the message by the field before the service is reached. Messages are plain
 English that say what to do, never "Ensure this value is less than or equal to".
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -78,14 +78,17 @@ class NumberLimit:
         example = f", like {self.example}" if self.example else ""
         low = f"{self.label} must be {_number(self.minimum)}{self.unit} or more"
         high = f"{self.label} must be {_number(self.maximum)}{self.unit} or less"
+        # Django and DRF fill a validator's message with its params using "%", so a
+        # literal "%" (a percentage's unit) is doubled in those, or "100% or less" fails.
+        low_filled, high_filled = low.replace("%", "%%"), high.replace("%", "%%")
         return {
             "required": f"Enter the {self.what}",
             "null": f"Enter the {self.what}",
             "invalid": f"{self.label} must be {kind}{example}",
-            "min_value": low,
-            "max_value": high,
-            "max_digits": high,
-            "max_whole_digits": high,
+            "min_value": low_filled,
+            "max_value": high_filled,
+            "max_digits": high_filled,
+            "max_whole_digits": high_filled,
             "max_decimal_places": f"{self.label} can have at most 2 decimal places",
             "max_string_length": high,
         }
@@ -144,6 +147,9 @@ LAST_CHECKED_DATE = DateWindow("last checked date", earliest=EARLIEST_DATE, days
 # Numbers -------------------------------------------------------------------------------
 
 AGE = NumberLimit("age", 0, 25, example="5")
+# The same range, named as the register's form and API name the two ends of it.
+MINIMUM_AGE = replace(AGE, what="minimum age")
+MAXIMUM_AGE = replace(AGE, what="maximum age", example="18")
 # The largest single offers (a digital service, a whole-population programme) reach tens
 # of thousands a year; a million is beyond any real locality's service.
 ANNUAL_CAPACITY = NumberLimit("annual capacity", 0, 1_000_000, example="250")
@@ -180,3 +186,6 @@ OWNER = TextLimit("the owner", 120)
 PDSA_NOTE = TextLimit("the description of the step", 4000)
 PARTICIPANT = TextLimit("the name or role", 80)
 PHONE = TextLimit("the phone number", 40)
+# The database's own bounds for a URLField and an EmailField (RFC 5321's 254).
+WEB_ADDRESS = TextLimit("the web address", 200)
+EMAIL = TextLimit("the email address", 254)

@@ -13,13 +13,20 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import IF_MATCH, etag_header, precondition_responses, with_etag
+from core.api import (
+    IF_MATCH,
+    PreconditionRequired,
+    etag_header,
+    if_match_version,
+    precondition_responses,
+    with_etag,
+)
 from sites.api import SITE_SLUG, SiteScopedApi, request_user
 
 from . import services
@@ -61,11 +68,29 @@ WRITE_METHODS = ("POST", "PUT", "PATCH")
 FILTER_TYPES = [
     OpenApiParameter("age", OpenApiTypes.INT, description="Only services that serve children of this age (0 to 25)."),
     OpenApiParameter(
+        "mapped",
+        OpenApiTypes.BOOL,
+        description="Only services mapped to at least one grouping (or, if false, only those mapped to none).",
+    ),
+    OpenApiParameter(
         "stale",
         OpenApiTypes.BOOL,
         description="Only services not checked for a year (or, if false, only those checked).",
     ),
+    OpenApiParameter(
+        "archived",
+        OpenApiTypes.BOOL,
+        description="Only archived services (true) or only services in the register (false, as when left out).",
+    ),
+    OpenApiParameter(
+        "include_archived",
+        OpenApiTypes.BOOL,
+        description="Services in the register and archived ones together (archived services are left out otherwise).",
+    ),
 ]
+INVALID_FILTER = OpenApiResponse(
+    description="A filter's value is not one of its choices: the body names the filter, as {filter: [message]}."
+)
 
 
 # Reference data: the same for every site, read by any signed-in user.
@@ -210,12 +235,6 @@ class OrganisationDetailApi(_OrganisationApi):
 # Services
 
 
-class ServiceListQuerySerializer(serializers.Serializer[dict[str, Any]]):
-    include_archived = serializers.BooleanField(
-        default=False, help_text="Include archived services (left out unless this is true)."
-    )
-
-
 class _ServiceApi(SiteScopedApi):
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Service]]:
         if self.request.method in WRITE_METHODS:
@@ -224,6 +243,9 @@ class _ServiceApi(SiteScopedApi):
 
     def get_service(self, public_id: UUID, *, include_archived: bool = True) -> Service:
         return service_get(site=self.get_site(), public_id=public_id, include_archived=include_archived)
+
+    def represent(self, obj: Service) -> dict[str, Any]:
+        return ServiceSerializer(self.get_service(obj.public_id)).data
 
 
 @extend_schema(tags=["services"], parameters=[SITE_SLUG])
@@ -238,16 +260,15 @@ class ServiceListCreateApi(_ServiceApi):
     queryset = Service.objects.none()
 
     def get_queryset(self) -> QuerySet[Service]:
-        query = ServiceListQuerySerializer(data=self.request.query_params)
-        query.is_valid(raise_exception=True)
-        return services_for_site(site=self.get_site(), include_archived=query.validated_data["include_archived"])
+        # ServiceFilter leaves archived services out unless asked for them.
+        return services_for_site(site=self.get_site(), include_archived=True)
 
-    @extend_schema(parameters=[ServiceListQuerySerializer, *FILTER_TYPES], responses=ServiceSerializer(many=True))
+    @extend_schema(parameters=FILTER_TYPES, responses={200: ServiceSerializer(many=True), 400: INVALID_FILTER})
     def get(self, request: Request, site_slug: str) -> Response:
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(ServiceSerializer(page, many=True).data)
 
-    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer})
+    @extend_schema(request=ServiceInputSerializer, responses={201: ServiceSerializer}, parameters=[etag_header(201)])
     def post(self, request: Request, site_slug: str) -> Response:
         site = self.get_site()
         serializer = ServiceInputSerializer(data=request.data, context={"site": site})
@@ -255,40 +276,80 @@ class ServiceListCreateApi(_ServiceApi):
         service = services.service_create(
             site=site, user=request_user(request), source="api", data=serializer.validated_data
         )
-        service = self.get_service(service.public_id)
-        return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
+        return with_etag(Response(self.represent(service), status=status.HTTP_201_CREATED), service.version)
+
+
+SERVICE_CHANGED = {200: ServiceSerializer, **precondition_responses("Service", ServiceSerializer())}
+CHANGE_PARAMETERS = [IF_MATCH, etag_header(200, 412)]
 
 
 @extend_schema(tags=["services"], parameters=[SITE_SLUG, SERVICE_ID])
 class ServiceDetailApi(_ServiceApi):
-    """One service, archived or not. Deleting a service archives it: it leaves the
-    register and the mapping but keeps its history."""
+    """One service, archived or not. Changing it needs a commissioner of the site and
+    the ETag last read, in If-Match. Deleting a service archives it: it leaves the
+    register and the mapping but keeps its history, and can be restored."""
 
-    @extend_schema(responses=ServiceSerializer)
+    @extend_schema(responses=ServiceSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
-        return Response(ServiceSerializer(self.get_service(public_id)).data)
+        service = self.get_service(public_id)
+        return with_etag(Response(ServiceSerializer(service).data), service.version)
 
-    @extend_schema(request=ServiceInputSerializer, responses=ServiceSerializer)
+    @extend_schema(
+        request=ServiceInputSerializer, responses=SERVICE_CHANGED, parameters=[IF_MATCH, etag_header(200, 412)]
+    )
     def put(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         return self._update(request, public_id, partial=False)
 
-    @extend_schema(request=ServiceInputSerializer, responses=ServiceSerializer)
+    @extend_schema(
+        request=ServiceInputSerializer, responses=SERVICE_CHANGED, parameters=[IF_MATCH, etag_header(200, 412)]
+    )
     def patch(self, request: Request, site_slug: str, public_id: UUID) -> Response:
         return self._update(request, public_id, partial=True)
 
-    @extend_schema(responses={204: None})
+    @extend_schema(
+        responses={204: None, **precondition_responses("Service", ServiceSerializer())},
+        parameters=[IF_MATCH, etag_header(204, 412)],
+        description="Archive the service (archiving an archived service changes nothing).",
+    )
     def delete(self, request: Request, site_slug: str, public_id: UUID) -> Response:
-        services.service_archive(service=self.get_service(public_id), user=request_user(request), source="api")
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        service = self.get_service(public_id)
+        service = services.service_archive(
+            service=service, user=request_user(request), source="api", expected_version=self.expected_version()
+        )
+        return with_etag(Response(status=status.HTTP_204_NO_CONTENT), service.version)
 
     def _update(self, request: Request, public_id: UUID, *, partial: bool) -> Response:
         service = self.get_service(public_id)
+        expected = self.expected_version()
         serializer = ServiceInputSerializer(data=request.data, partial=partial, context={"site": self.get_site()})
         serializer.is_valid(raise_exception=True)
-        services.service_update(
-            service=service, user=request_user(request), source="api", data=serializer.validated_data
+        service = services.service_update(
+            service=service,
+            user=request_user(request),
+            source="api",
+            data=serializer.validated_data,
+            expected_version=expected,
         )
-        return Response(ServiceSerializer(self.get_service(public_id)).data)
+        return with_etag(Response(self.represent(service)), service.version)
+
+
+@extend_schema(tags=["services"], parameters=[SITE_SLUG, SERVICE_ID])
+class ServiceRestoreApi(_ServiceApi):
+    """Bring an archived service back to the register and the mapping, with the offers
+    it had. Needs a commissioner of the site and the service's ETag in If-Match."""
+
+    @extend_schema(
+        request=None,
+        responses=SERVICE_CHANGED,
+        parameters=[IF_MATCH, etag_header(200, 412)],
+        description="Restore the service (restoring a service in the register changes nothing).",
+    )
+    def post(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        service = self.get_service(public_id)
+        service = services.service_restore(
+            service=service, user=request_user(request), source="api", expected_version=self.expected_version()
+        )
+        return with_etag(Response(self.represent(service)), service.version)
 
 
 # Offers: a service's mapping to the THRIVE groupings. As on the mapping page, an
@@ -306,6 +367,9 @@ class _OfferApi(_ServiceApi):
     def get_current_service(self, public_id: UUID) -> Service:
         return self.get_service(public_id, include_archived=False)
 
+    def represent(self, obj: Offer) -> dict[str, Any]:  # type: ignore[override]
+        return OfferSerializer(obj).data
+
 
 @extend_schema(tags=["offers"], parameters=[SITE_SLUG, SERVICE_ID])
 class OfferListApi(_OfferApi):
@@ -319,42 +383,88 @@ class OfferListApi(_OfferApi):
         return Response(OfferSerializer(self.get_queryset(), many=True).data)
 
 
+CREATE_OR_CHANGE = (
+    "Send If-Match with the ETag you last read to change this offer, or If-None-Match: * to create it only if "
+    "there is none yet, so that a change someone else made since is not overwritten."
+)
+OFFER_IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description='To change the offer: its ETag as you last read it, for example "3". '
+    "No longer current: 412 with the offer as it is now, and nothing changes.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    description="To create the offer: `*`, so it is made only if the service has no offer in this grouping yet "
+    "(if someone made one since you looked: 412 with it). Without If-Match or If-None-Match: 428.",
+)
+
+
 @extend_schema(tags=["offers"], parameters=[SITE_SLUG, SERVICE_ID, GROUPING_CODE])
 class OfferDetailApi(_OfferApi):
-    """The service's offer in one THRIVE grouping. Changing it needs a commissioner of the site."""
+    """The service's offer in one THRIVE grouping. Changing it needs a commissioner of
+    the site; a change sends the offer's ETag in If-Match, a creation If-None-Match: *."""
 
-    @extend_schema(responses=OfferSerializer)
+    @extend_schema(responses=OfferSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, public_id: UUID, grouping_code: str) -> Response:
         service = self.get_current_service(public_id)
         offer = _offer_in(service, _grouping(grouping_code))
         if offer is None:
             raise Http404("This service has no offer in this grouping")
-        return Response(OfferSerializer(offer).data)
+        return with_etag(Response(self.represent(offer)), offer.version)
 
     @extend_schema(
         request=OfferInputSerializer,
-        responses={200: OfferSerializer, 201: OfferSerializer},
-        description="Create the service's offer in this grouping (201) or replace it (200). "
-        "The shares of all the service's offers must add up to 100% or less.",
+        responses={200: OfferSerializer, 201: OfferSerializer, **precondition_responses("Offer", OfferSerializer())},
+        parameters=[OFFER_IF_MATCH, IF_NONE_MATCH, etag_header(200, 201, 412)],
+        description="Create the service's offer in this grouping (201, with If-None-Match: *) or replace it "
+        "(200, with If-Match). The shares of all the service's offers must add up to 100% or less.",
     )
     def put(self, request: Request, site_slug: str, public_id: UUID, grouping_code: str) -> Response:
         service = self.get_current_service(public_id)
         grouping = _grouping(grouping_code)
+        expected = self._expected_offer_version(request)
         serializer = OfferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        existed = _offer_in(service, grouping) is not None
-        offer = services.offer_set(
-            service=service, grouping=grouping, user=request_user(request), source="api", **serializer.validated_data
+        offer, created = services.offer_set(
+            service=service,
+            grouping=grouping,
+            user=request_user(request),
+            source="api",
+            expected_version=expected,
+            **serializer.validated_data,
         )
-        return Response(OfferSerializer(offer).data, status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+        answer = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return with_etag(Response(self.represent(offer), status=answer), offer.version)
 
-    @extend_schema(responses={204: None}, description="Unmap the service from this grouping (safe to repeat).")
+    @extend_schema(
+        responses={204: None, **precondition_responses("Offer", OfferSerializer())},
+        parameters=[IF_MATCH],
+        description='Unmap the service from this grouping. If-Match "0" (there is no offer) changes nothing.',
+    )
     def delete(self, request: Request, site_slug: str, public_id: UUID, grouping_code: str) -> Response:
         service = self.get_current_service(public_id)
+        grouping = _grouping(grouping_code)
         services.offer_remove(
-            service=service, grouping=_grouping(grouping_code), user=request_user(request), source="api"
+            service=service,
+            grouping=grouping,
+            user=request_user(request),
+            source="api",
+            expected_version=self.expected_version(),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def _expected_offer_version(self, request: Request) -> int:
+        """The offer's version the client read (If-Match), or 0 for "create it only
+        if there is none" (If-None-Match: *); 428 with neither."""
+        if (request.headers.get("If-Match") or "").strip():
+            return if_match_version(request)
+        if (request.headers.get("If-None-Match") or "").strip() == "*":
+            return 0
+        raise PreconditionRequired(CREATE_OR_CHANGE)
 
 
 def _grouping(code: str) -> Grouping:

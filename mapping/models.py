@@ -29,6 +29,23 @@ class ServiceStatus(models.TextChoices):
     PAUSED = "paused", "Paused"
     DECOMMISSIONED = "decommissioned", "Decommissioned"
 
+    @classmethod
+    def counted(cls) -> frozenset[str]:
+        """The statuses whose services count towards a site's capacity and coverage:
+        COUNTED_STATUSES."""
+        return COUNTED_STATUSES
+
+
+# The one rule for which services count, used by the site overview and the gap
+# analysis alike (and stated on both pages in COUNTING_RULE's words): a planned or
+# paused service is in the register but sees no one yet or now, so counting its
+# capacity would hide a real gap. Archived services have left the register.
+COUNTED_STATUSES: frozenset[str] = frozenset({ServiceStatus.ACTIVE.value})
+COUNTING_RULE = (
+    "Only active services are counted. Planned and paused services are listed in the register but are not "
+    "counted until they are active, and decommissioned and archived services are not counted."
+)
+
 
 class Grouping(models.Model):
     """One of the five THRIVE needs-based groupings. Seeded by a migration.

@@ -10,13 +10,25 @@ from uuid import UUID
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
 from django.utils import timezone
 
 from sites.models import AgeBand, Site
 
-from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Sector, Service, ServiceStatus
+from .models import (
+    COUNTED_STATUSES,
+    COUNTING_RULE,
+    Area,
+    DeliverySetting,
+    Grouping,
+    Offer,
+    Organisation,
+    ReferralRoute,
+    Sector,
+    Service,
+    ServiceStatus,
+)
 
 
 def stale_cutoff(*, today: date | None = None) -> date:
@@ -38,7 +50,8 @@ def referral_routes_in_order() -> QuerySet[ReferralRoute]:
 
 
 def organisations_for_site(*, site: Site) -> QuerySet[Organisation]:
-    return Organisation.objects.filter(site=site).order_by("name")
+    # Names sort as people read them: "eXtra Care" between "Dove" and "Zebra".
+    return Organisation.objects.filter(site=site).order_by(Lower("name"), "pk")
 
 
 def organisation_get(*, site: Site, public_id: UUID | str) -> Organisation:
@@ -49,7 +62,7 @@ def organisation_get(*, site: Site, public_id: UUID | str) -> Organisation:
 
 
 def areas_for_site(*, site: Site) -> QuerySet[Area]:
-    return Area.objects.filter(site=site).order_by("name")
+    return Area.objects.filter(site=site).order_by(Lower("name"), "pk")
 
 
 def services_with_offers(*, site: Site, include_archived: bool = False) -> QuerySet[Service]:
@@ -72,6 +85,13 @@ def services_for_site(*, site: Site, include_archived: bool = False) -> QuerySet
         .select_related("last_checked_by")
         .prefetch_related("delivery_settings", "referral_routes", "areas")
     )
+
+
+def services_counted(*, site: Site) -> QuerySet[Service]:
+    """The site's services that count towards its capacity and coverage, on the overview
+    and in the gap analysis alike: in the register (not archived) and of a counted
+    status (COUNTED_STATUSES, stated for people as COUNTING_RULE)."""
+    return Service.objects.current().filter(site=site, status__in=COUNTED_STATUSES)
 
 
 def service_get(*, site: Site, public_id: UUID | str, include_archived: bool = True) -> Service:
@@ -219,6 +239,13 @@ class GroupingSummary:
 UNMAPPED_SHOWN = 10
 
 
+@dataclass(frozen=True)
+class StatusCount:
+    status: str
+    label: str
+    services: int
+
+
 @dataclass
 class SiteOverview:
     site: Site
@@ -226,13 +253,32 @@ class SiteOverview:
     unmapped: list[Service]
     unmapped_count: int
     total_services: int
+    counted_services: int
+    # Services in the register that the counting rule leaves out, by status.
+    not_counted: list[StatusCount]
     max_capacity: int
+    counting_rule: str = COUNTING_RULE
+
+    @property
+    def not_counted_total(self) -> int:
+        return sum(row.services for row in self.not_counted)
+
+    @property
+    def not_counted_sentence(self) -> str:
+        """ "2 planned and 1 paused services are in the register but not counted." """
+        if not self.not_counted:
+            return ""
+        parts = [f"{row.services:,} {row.label.lower()}" for row in self.not_counted]
+        listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
+        noun, verb = ("service", "is") if self.not_counted_total == 1 else ("services", "are")
+        return f"{listed} {noun} {verb} in the register but not counted."
 
 
 def site_overview(*, site: Site) -> SiteOverview:
     """Per grouping, in THRIVE order: services, capacity given to the grouping (annual
     capacity times the offer's share, rounded down per service), sectors present and
-    age coverage.
+    age coverage, counting only the services the counting rule counts
+    (services_counted), as the gap analysis does.
 
     The database does the sums: one grouped query gives each grouping's services,
     capacity, age span, and how many of its services reach each age band and come from
@@ -249,8 +295,7 @@ def site_overview(*, site: Site) -> SiteOverview:
         f"sector_{index}": Count("pk", filter=Q(service__sector=code)) for index, code in enumerate(Sector.values)
     }
     totals = (
-        Offer.objects.filter(service__site=site, service__archived_at__isnull=True)
-        .exclude(service__status=ServiceStatus.DECOMMISSIONED)
+        Offer.objects.filter(service__in=services_counted(site=site))
         .values("grouping_id")
         .order_by("grouping_id")
         .annotate(
@@ -271,13 +316,21 @@ def site_overview(*, site: Site) -> SiteOverview:
         summary.sectors = sorted(label for index, label in enumerate(Sector.labels) if row[f"sector_{index}"])
         summary.bands_covered = [band.label for index, band in enumerate(AgeBand) if row[f"band_{index}"]]
         summary.bands_missing = [band.label for index, band in enumerate(AgeBand) if not row[f"band_{index}"]]
+    by_status = dict(
+        Service.objects.current()
+        .filter(site=site)
+        .values("status")
+        .order_by("status")
+        .annotate(services=Count("pk"))
+        .values_list("status", "services")
+    )
     unmapped = (
         Service.objects.current()
         .filter(site=site)
         .exclude(status=ServiceStatus.DECOMMISSIONED)
         .filter(offers__isnull=True)
         .select_related("organisation")
-        .order_by("name")
+        .order_by(Lower("name"), "pk")
     )
     ordered = [summaries[g.pk] for g in groupings]
     return SiteOverview(
@@ -285,6 +338,12 @@ def site_overview(*, site: Site) -> SiteOverview:
         groupings=ordered,
         unmapped=list(unmapped[:UNMAPPED_SHOWN]),
         unmapped_count=unmapped.count(),
-        total_services=Service.objects.current().filter(site=site).count(),
+        total_services=sum(by_status.values()),
+        counted_services=sum(n for status, n in by_status.items() if status in COUNTED_STATUSES),
+        not_counted=[
+            StatusCount(status=status.value, label=status.label, services=by_status[status.value])
+            for status in ServiceStatus
+            if status.value not in COUNTED_STATUSES and by_status.get(status.value)
+        ],
         max_capacity=max((s.capacity for s in ordered), default=0),
     )

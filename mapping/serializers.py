@@ -17,10 +17,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from core import limits
+from core.serializers import date_field, integer_field, text_field
 from sites.models import Site
 
-from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Service
+from .models import Area, DeliverySetting, Grouping, Offer, Organisation, ReferralRoute, Sector, Service, ServiceStatus
 from .selectors import areas_for_site, organisations_for_site, service_is_stale
+from .services import SERVICE_REQUIRED
 
 
 class GroupingSerializer(serializers.ModelSerializer[Grouping]):
@@ -57,10 +60,30 @@ class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
         extra_kwargs = {"version": {"help_text": "Rises with every change; the ETag of the organisation."}}
 
 
+def website_field() -> serializers.URLField:
+    return serializers.URLField(
+        max_length=limits.WEB_ADDRESS.max_length,
+        required=False,
+        allow_blank=True,
+        error_messages={
+            "invalid": "Enter a web address in the correct format, like https://www.example.org",
+            **limits.WEB_ADDRESS.messages(),
+        },
+    )
+
+
+CHOOSE_SECTOR = {"invalid_choice": f"Choose a sector, one of: {', '.join(Sector.values)}."}
+CHOOSE_STATUS = {"invalid_choice": f"Choose a status, one of: {', '.join(ServiceStatus.values)}."}
+
+
 class OrganisationInputSerializer(serializers.ModelSerializer[Organisation]):
+    name = text_field(limits.NAME, error_messages={"required": "Enter the organisation's name"})
+    website = website_field()
+
     class Meta:
         model = Organisation
         fields = ["name", "sector", "website"]
+        extra_kwargs = {"sector": {"error_messages": CHOOSE_SECTOR}}
 
 
 class OfferSerializer(serializers.ModelSerializer[Offer]):
@@ -68,14 +91,16 @@ class OfferSerializer(serializers.ModelSerializer[Offer]):
 
     class Meta:
         model = Offer
-        fields = ["grouping", "capacity_share", "description"]
+        fields = ["grouping", "capacity_share", "description", "version"]
+        read_only_fields = ["version"]
+        extra_kwargs = {"version": {"help_text": "Rises with every change to the offer; the ETag of the offer."}}
 
 
 class OfferInputSerializer(serializers.Serializer[dict[str, Any]]):
-    capacity_share = serializers.IntegerField(
-        min_value=0, max_value=100, help_text="Share of the service's capacity given to this grouping, in per cent."
+    capacity_share = integer_field(
+        limits.CAPACITY_SHARE, help_text="Share of the service's capacity given to this grouping, in per cent."
     )
-    description = serializers.CharField(max_length=500, allow_blank=True, default="")
+    description = text_field(limits.OFFER_DESCRIPTION, allow_blank=True, default="")
 
 
 class ServiceSerializer(serializers.ModelSerializer[Service]):
@@ -124,14 +149,21 @@ class ServiceSerializer(serializers.ModelSerializer[Service]):
             "is_stale",
             "offers",
             "archived_at",
+            "version",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {"version": {"help_text": "Rises with every change to the record; the ETag of the service."}}
 
     @extend_schema_field(serializers.BooleanField(help_text="Not checked within the last year (or never)."))
     def get_is_stale(self, service: Service) -> bool:
         return service_is_stale(service=service)
+
+
+def _required(name: str, *, blank: bool = False) -> dict[str, str]:
+    message = SERVICE_REQUIRED[name]
+    return {"required": message, "null": message, **({"blank": message} if blank else {})}
 
 
 class ServiceInputSerializer(serializers.ModelSerializer[Service]):
@@ -155,6 +187,33 @@ class ServiceInputSerializer(serializers.ModelSerializer[Service]):
         help_text="Names of areas of this site.",
         error_messages={"does_not_exist": "Choose areas that belong to this site."},
     )
+    # Bounded fields are built from core.limits, as the service form's are, so the API
+    # refuses what the page refuses, with the same words; services.py checks them again.
+    name = text_field(
+        limits.NAME, error_messages={"required": "Enter the service's name", "blank": "Enter the service's name"}
+    )
+    description = text_field(limits.DESCRIPTION, required=False, allow_blank=True)
+    min_age = integer_field(limits.MINIMUM_AGE, error_messages=_required("min_age"))
+    max_age = integer_field(limits.MAXIMUM_AGE, error_messages=_required("max_age"))
+    annual_capacity = integer_field(
+        limits.ANNUAL_CAPACITY,
+        required=False,
+        allow_null=True,
+        help_text="Children and young people the service can see in a year.",
+    )
+    typical_wait_weeks = integer_field(limits.WAIT_WEEKS, required=False, allow_null=True)
+    website = website_field()
+    contact_email = serializers.EmailField(
+        max_length=limits.EMAIL.max_length,
+        required=False,
+        allow_blank=True,
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.org",
+            **limits.EMAIL.messages(),
+        },
+    )
+    contact_phone = text_field(limits.PHONE, required=False, allow_blank=True)
+    last_checked_on = date_field(limits.LAST_CHECKED_DATE, required=False, allow_null=True)
 
     class Meta:
         model = Service
@@ -176,6 +235,10 @@ class ServiceInputSerializer(serializers.ModelSerializer[Service]):
             "contact_phone",
             "last_checked_on",
         ]
+        extra_kwargs = {
+            "sector": {"error_messages": CHOOSE_SECTOR},
+            "status": {"error_messages": CHOOSE_STATUS},
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

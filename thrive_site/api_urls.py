@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path(f"{site}services/", mapping_api.ServiceListCreateApi.as_view(), name="api-service-list"),
     path(service, mapping_api.ServiceDetailApi.as_view(), name="api-service-detail"),
+    path(f"{service}restore/", mapping_api.ServiceRestoreApi.as_view(), name="api-service-restore"),
     path(f"{service}offers/", mapping_api.OfferListApi.as_view(), name="api-offer-list"),
     path(f"{service}offers/<slug:grouping_code>/", mapping_api.OfferDetailApi.as_view(), name="api-offer-detail"),
     path("prevalence/", gaps_api.PrevalenceListApi.as_view(), name="api-prevalence-list"),

@@ -4,9 +4,11 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from accounts.models import User
+from mapping import services
 from mapping.models import Service
 from sites.models import Site
 from tests.browser import screenshot, serious_accessibility_violations, sign_in
@@ -124,5 +126,120 @@ def test_every_page_passes_axe_with_no_serious_or_critical_violations(
     expect(page.get_by_label("Share (%) of CAMHS Getting More Help in Thriving")).to_be_visible()
     problems["matrix-editing"] = serious_accessibility_violations(page)
     screenshot(page, "page-matrix-editing")
+
+    assert {name: found for name, found in problems.items() if found} == {}
+
+
+def test_a_stale_matrix_cell_shows_what_the_colleague_saved_and_keeps_what_was_typed(
+    page: Page, live_server: Any, commissioner_a: User, colleague: User, site_a: Site, groupings: dict[str, Any]
+) -> None:
+    service = ServiceFactory(site=site_a, name="School Nursing")
+    OfferFactory(service=service, grouping=groupings["getting-help"], capacity_share=50)
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    page.goto(live_server.url + reverse("mapping:matrix", kwargs={"site_slug": site_a.slug}))
+    page.get_by_role("link", name="Add School Nursing in Thriving").click()
+    share = page.get_by_label("Share (%) of School Nursing in Thriving")
+    expect(share).to_be_focused()
+
+    # Meanwhile a colleague fills the same cell.
+    services.offer_set(
+        service=service,
+        grouping=groupings["thriving"],
+        user=colleague,
+        source="page",
+        capacity_share=20,
+        description="Assemblies",
+        expected_version=0,
+    )
+    share.fill("30")
+    page.get_by_label("Offer of School Nursing in Thriving").fill("Wellbeing lessons")
+    page.get_by_role("button", name="Save School Nursing in Thriving").click()
+
+    cell_form = page.locator(".app-matrix__form")
+    expect(cell_form.get_by_role("alert")).to_contain_text("Sam Jones changed this offer in Thriving")
+    expect(cell_form).to_contain_text("Saved now: 20% – Assemblies")
+    expect(page.get_by_label("Share (%) of School Nursing in Thriving")).to_have_value("30")
+    expect(page.locator(f"#total-{service.public_id}")).to_have_text("70%")
+    problems = serious_accessibility_violations(page)
+    screenshot(page, "page-matrix-stale-cell")
+    assert problems == []
+
+    page.get_by_role("button", name="Save School Nursing in Thriving").click()
+    expect(page.get_by_role("link", name="Edit School Nursing in Thriving")).to_be_focused()
+    expect(page.locator(f"#total-{service.public_id}")).to_have_text("80%")
+
+
+def test_refused_and_filtered_register_pages_pass_axe(
+    page: Page, live_server: Any, commissioner_a: User, colleague: User, site_a: Site, groupings: dict[str, Any]
+) -> None:
+    service: Service = ServiceFactory(site=site_a, name="CAMHS Getting More Help", annual_capacity=300)
+    OfferFactory(service=service, grouping=groupings["getting-more-help"], capacity_share=80)
+    ServiceFactory(site=site_a, name="Closed Helpline", archived_at=timezone.now())
+    ServiceFactory(site=site_a, name="Planned Hub", status="planned")
+    slug = {"site_slug": site_a.slug}
+    one = {**slug, "public_id": service.public_id}
+    sign_in(page, live_server.url, "commissioner-a", PASSWORD)
+    problems = {}
+
+    page.goto(live_server.url + reverse("mapping:service-edit", kwargs=one))
+    services.service_update(
+        service=service, user=colleague, source="page", data={"annual_capacity": 400}, expected_version=1
+    )
+    page.get_by_label("Annual capacity").fill("900")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Sam Jones changed this service")
+    expect(page.locator("#stale-notice")).to_contain_text("400")
+    expect(page.get_by_label("Annual capacity")).to_have_value("900")
+    problems["service-edit-stale"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-edit-stale")
+
+    page.goto(live_server.url + reverse("mapping:service-offers", kwargs=one))
+    services.offer_set(
+        service=service,
+        grouping=groupings["thriving"],
+        user=colleague,
+        source="page",
+        capacity_share=10,
+        expected_version=0,
+    )
+    page.get_by_label("The service offers Getting Help").check()
+    page.locator("#id_getting-help-capacity_share").fill("20")
+    page.get_by_role("button", name="Save mapping").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Sam Jones changed the THRIVE mapping")
+    expect(page.locator("#stale-notice")).to_contain_text("Offers Thriving")
+    expect(page.locator("#id_getting-help-capacity_share")).to_have_value("20")
+    problems["service-offers-stale"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-offers-stale")
+
+    page.goto(live_server.url + reverse("mapping:service-archive", kwargs=one))
+    services.service_update(
+        service=service, user=colleague, source="page", data={"annual_capacity": 500}, expected_version=2
+    )
+    page.get_by_role("button", name="Archive service").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Sam Jones changed this service")
+    problems["service-archive-refused"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-archive-refused")
+
+    page.goto(live_server.url + reverse("mapping:service-list", kwargs=slug))
+    page.get_by_label("Archived").select_option(label="Archived only")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("status")).to_have_text("1 archived service matches your filters")
+    problems["service-list-archived"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-list-archived")
+    page.get_by_role("button", name="Restore Closed Helpline").click()
+    expect(page.get_by_text("Closed Helpline has been restored to the register")).to_be_visible()
+
+    page.goto(live_server.url + reverse("mapping:service-list", kwargs=slug) + "?grouping=nope&age=old")
+    summary = page.locator(".govuk-error-summary")
+    expect(summary).to_contain_text("Choose a THRIVE grouping from the list")
+    summary.get_by_role("link", name="Age must be a whole number").click()
+    expect(page.get_by_label("Serves age")).to_be_focused()
+    problems["service-list-bad-filter"] = serious_accessibility_violations(page)
+    screenshot(page, "page-service-list-bad-filter")
+
+    page.goto(live_server.url + reverse("sites:overview", kwargs=slug))
+    expect(page.locator("#counting-rule")).to_contain_text("1 planned service is in the register but not counted")
+    problems["overview-counting-rule"] = serious_accessibility_violations(page)
+    screenshot(page, "page-overview-counting-rule")
 
     assert {name: found for name, found in problems.items() if found} == {}

@@ -227,6 +227,7 @@ def test_mapping_a_service_to_two_groupings_shows_on_its_page_and_history(
     response = client.post(
         reverse("mapping:service-offers", kwargs=kwargs),
         {
+            "mapping_version": service.mapping_version,
             "getting-advice-offered": "on",
             "getting-advice-capacity_share": "30",
             "getting-advice-description": "Drop-in advice",
@@ -253,6 +254,7 @@ def test_shares_above_100_are_refused_with_a_clear_message(client_for: Any, comm
     response = client_for(commissioner_a).post(
         reverse("mapping:service-offers", kwargs={"site_slug": site_a.slug, "public_id": service.public_id}),
         {
+            "mapping_version": service.mapping_version,
             "getting-help-offered": "on",
             "getting-help-capacity_share": "60",
             "getting-more-help-offered": "on",
@@ -268,7 +270,7 @@ def test_a_ticked_grouping_needs_a_share(client_for: Any, commissioner_a: User, 
     service = ServiceFactory(site=site_a)
     response = client_for(commissioner_a).post(
         reverse("mapping:service-offers", kwargs={"site_slug": site_a.slug, "public_id": service.public_id}),
-        {"thriving-offered": "on", "thriving-capacity_share": ""},
+        {"mapping_version": service.mapping_version, "thriving-offered": "on", "thriving-capacity_share": ""},
     )
     assert "Enter the share of capacity the service gives to Thriving" in response.content.decode()
     assert not service.offers.exists()
@@ -282,7 +284,7 @@ def test_matrix_cell_saves_in_place_and_updates_the_row_total(
         kwargs={"site_slug": site_a.slug, "public_id": service_a.public_id, "grouping_code": "thriving"},
     )
     response = client_for(commissioner_a).post(
-        url, {"capacity_share": "25", "description": "Assemblies"}, HTTP_HX_REQUEST="true"
+        url, {"capacity_share": "25", "description": "Assemblies", "version": "0"}, HTTP_HX_REQUEST="true"
     )
     page = response.content.decode()
     assert response.status_code == 200
@@ -298,7 +300,7 @@ def test_matrix_cell_refuses_a_share_that_takes_the_service_past_100(
         "mapping:matrix-cell",
         kwargs={"site_slug": site_a.slug, "public_id": service_a.public_id, "grouping_code": "thriving"},
     )
-    response = client_for(commissioner_a).post(url, {"capacity_share": "50"}, HTTP_HX_REQUEST="true")
+    response = client_for(commissioner_a).post(url, {"capacity_share": "50", "version": "0"}, HTTP_HX_REQUEST="true")
     assert "would add up to 110%" in response.content.decode()
     assert not Offer.objects.filter(service=service_a, grouping__code="thriving").exists()
 
@@ -312,7 +314,7 @@ def test_matrix_cell_without_javascript_is_a_page_that_returns_to_the_matrix(
     )
     client = client_for(commissioner_a)
     assert "Share (%)" in client.get(url).content.decode()
-    response = client.post(url, {"remove": "1"})
+    response = client.post(url, {**form_data(client.get(url).content), "remove": "1"})
     assert response.status_code == 302
     assert not service_a.offers.exists()
 
@@ -322,7 +324,7 @@ def test_archived_service_leaves_the_register_and_keeps_its_page(
 ) -> None:
     client = client_for(commissioner_a)
     kwargs = {"site_slug": site_a.slug, "public_id": service_a.public_id}
-    client.post(reverse("mapping:service-archive", kwargs=kwargs))
+    client.post(reverse("mapping:service-archive", kwargs=kwargs), {"version": service_a.version})
     listing = client.get(reverse("mapping:service-list", kwargs={"site_slug": site_a.slug})).content.decode()
     assert reverse("mapping:service-detail", kwargs=kwargs) not in listing
     assert "has no services registered yet" in listing
@@ -354,7 +356,7 @@ def test_service_list_filters_by_grouping_age_and_staleness(
     by_stale = client.get(url, {"stale": "true"}).content.decode()
     assert "Old record" in by_stale and "Early years wellbeing" not in by_stale
     bad_age = client.get(url, {"age": "99"}).content.decode()
-    assert "Ensure this value is less than or equal to 25" in bad_age
+    assert "Age must be 25 or less" in bad_age
 
 
 def test_overview_shows_groupings_in_thrive_order_with_counts_and_unmapped_services(
