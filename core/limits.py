@@ -73,22 +73,21 @@ class NumberLimit:
         return f"{self.label} must be from {_number(self.minimum)} to {_number(self.maximum)}{self.unit}"
 
     def messages(self, *, whole: bool = True) -> dict[str, str]:
-        """Error messages for a form or serializer field, by Django's and DRF's codes."""
+        """Error messages by Django's and DRF's codes, as people read them. Build form
+        fields with form_messages() and serializer fields with core.serializers, which
+        prepare them for how each fills in its messages."""
         kind = "a whole number" if whole else "a number"
         example = f", like {self.example}" if self.example else ""
         low = f"{self.label} must be {_number(self.minimum)}{self.unit} or more"
         high = f"{self.label} must be {_number(self.maximum)}{self.unit} or less"
-        # Django and DRF fill a validator's message with its params using "%", so a
-        # literal "%" (a percentage's unit) is doubled in those, or "100% or less" fails.
-        low_filled, high_filled = low.replace("%", "%%"), high.replace("%", "%%")
         return {
             "required": f"Enter the {self.what}",
             "null": f"Enter the {self.what}",
             "invalid": f"{self.label} must be {kind}{example}",
-            "min_value": low_filled,
-            "max_value": high_filled,
-            "max_digits": high_filled,
-            "max_whole_digits": high_filled,
+            "min_value": low,
+            "max_value": high,
+            "max_digits": high,
+            "max_whole_digits": high,
             "max_decimal_places": f"{self.label} can have at most 2 decimal places",
             "max_string_length": high,
         }

@@ -38,7 +38,7 @@ def show_version_errors(form: forms.BaseForm, name: str = "version") -> None:
 def whole_number_field(limit: limits.NumberLimit, *, label: str, required: bool = True, **kwargs: Any) -> Any:
     """A whole number within `limit`, typed on a numeric keyboard (GOV.UK advises a text
     input rather than a number input), with the limit's messages."""
-    messages = limit.messages()
+    messages = limit.form_messages()
     return forms.IntegerField(
         label=label,
         required=required,

@@ -102,7 +102,7 @@ def _set(path: str, value: Any) -> Change:
         (
             _set("services.0.max_age", 40),
             "services[0].max_age (Eastmere CAMHS)",
-            "Ensure this value is less than or equal to 25.",
+            "Maximum age must be from 0 to 25",
         ),
         (
             _set("services.0.sector", "nhs-trust"),
