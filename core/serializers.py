@@ -9,11 +9,20 @@ from rest_framework import serializers
 from .limits import DateWindow, NumberLimit, TextLimit
 
 
+def _messages(limit: NumberLimit, *, whole: bool) -> dict[str, str]:
+    # DRF hands the range messages to Django's validators, which fill them in with
+    # %-formatting: a literal % (a percentage's unit) is doubled, or it fails.
+    return {
+        code: message.replace("%", "%%") if code in ("min_value", "max_value") else message
+        for code, message in limit.messages(whole=whole).items()
+    }
+
+
 def integer_field(limit: NumberLimit, **kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=int(limit.minimum),
         max_value=int(limit.maximum),
-        error_messages={**limit.messages(), **kwargs.pop("error_messages", {})},
+        error_messages={**_messages(limit, whole=True), **kwargs.pop("error_messages", {})},
         **kwargs,
     )
 
@@ -24,7 +33,7 @@ def decimal_field(limit: NumberLimit, *, max_digits: int, decimal_places: int, *
         decimal_places=decimal_places,
         min_value=limit.minimum,
         max_value=limit.maximum,
-        error_messages={**limit.messages(whole=False), **kwargs.pop("error_messages", {})},
+        error_messages={**_messages(limit, whole=False), **kwargs.pop("error_messages", {})},
         **kwargs,
     )
 
