@@ -307,8 +307,7 @@ def pdsa_result(entry: PdsaEntry) -> PdsaResult:
 
 
 def decision_result(decision: ImprovementDecision | None, *, key: str, today: date | None = None) -> DecisionResult:
-    """The decision as pages and the API show it. Its PDSA steps are read from the
-    prefetch when there is one (decisions_for_site), else in one query."""
+    """The decision as pages and the API show it."""
     today = today or timezone.localdate()
     if decision is None:
         return DecisionResult(
@@ -324,9 +323,6 @@ def decision_result(decision: ImprovementDecision | None, *, key: str, today: da
             pdsa_entries=(),
             overdue=False,
         )
-    steps = decision.pdsa_entries.all()
-    if not hasattr(decision, "_prefetched_objects_cache"):
-        steps = steps.select_related("recorded_by").order_by("recorded_on", "created_at")
     return DecisionResult(
         key=decision.key,
         status=decision.status,
@@ -338,7 +334,8 @@ def decision_result(decision: ImprovementDecision | None, *, key: str, today: da
         updated_by=decision.updated_by,
         # A decision that holds PDSA steps only (version 0) has not been changed by anyone.
         updated_at=decision.updated_at if decision.version else None,
-        pdsa_entries=tuple(pdsa_result(entry) for entry in steps),
+        # From the prefetch when decisions_for_site read the decision, else one query.
+        pdsa_entries=tuple(pdsa_result(entry) for entry in decision.pdsa_entries.all()),
         overdue=decision.due_on is not None and decision.due_on < today and decision.status != DecisionStatus.DISMISSED,
     )
 
