@@ -93,16 +93,22 @@ ErrorSerializer = inline_serializer(
 )
 
 
+_stale_serializers: dict[str, Any] = {}
+
+
 def precondition_responses(name: str, current: Any) -> dict[int, OpenApiResponse]:
-    """412 and 428 answers for a resource whose representation is `current`."""
-    stale = inline_serializer(
-        name=f"{name}Stale",
-        fields={
-            "detail": serializers.CharField(help_text="Who changed it and when; nothing was saved."),
-            "code": serializers.CharField(help_text="Always `stale`."),
-            "current": current,
-        },
-    )
+    """412 and 428 answers for a resource whose representation is `current`. One
+    component per resource, however many operations document it."""
+    stale = _stale_serializers.get(name)
+    if stale is None:
+        stale = _stale_serializers[name] = inline_serializer(
+            name=f"{name}Stale",
+            fields={
+                "detail": serializers.CharField(help_text="Who changed it and when; nothing was saved."),
+                "code": serializers.CharField(help_text="Always `stale`."),
+                "current": current,
+            },
+        )
     return {
         412: OpenApiResponse(stale, description="Someone changed the resource since you read it: it is in `current`."),
         428: OpenApiResponse(ErrorSerializer, description="If-Match was not sent."),
