@@ -9,7 +9,8 @@ from django.http import Http404
 
 from sites.models import Site
 
-from .models import AgreedScore, Instrument, Item, Rating, Round, RoundStatus
+from .models import AgreedScore, Instrument, Item, Principle, Rating, Round, RoundStatus
+from .principles import FALLBACK_PRINCIPLES
 from .results import Axis, Comparison, RoundResults, ScoredItem, compare_rounds, round_results
 
 
@@ -142,3 +143,23 @@ def rounds_compared(*, site: Site) -> list[tuple[Round, Round, Comparison]]:
     baseline, *later = rounds
     baseline_result = round_result(round_=baseline)
     return [(baseline, r, compare_rounds(baseline_result, round_result(round_=r))) for r in later]
+
+
+def principles_current() -> list[tuple[str, str]]:
+    """Codes and labels of the THRIVE principles, in order, from the latest loaded
+    instrument; the fallback list while none is loaded."""
+    instrument = Instrument.objects.order_by("-loaded_at", "-pk").first()
+    if instrument is not None:
+        loaded = list(instrument.principles.order_by("order").values_list("code", "label"))
+        if loaded:
+            return loaded
+    return list(FALLBACK_PRINCIPLES)
+
+
+def principle_labels() -> dict[str, str]:
+    """Every principle code any loaded instrument has used, with the wording of the
+    latest instrument that has it (the fallback labels for codes none has)."""
+    labels = dict(FALLBACK_PRINCIPLES)
+    # Oldest instrument first, so the latest loaded wording is the one kept.
+    labels.update(Principle.objects.order_by("instrument__loaded_at", "instrument_id").values_list("code", "label"))
+    return labels

@@ -160,6 +160,9 @@ PERCENT = NumberLimit("percentage", Decimal(0), Decimal(100), "%", example="50")
 MEASURE = NumberLimit("measure", Decimal(0), Decimal(1_000_000_000), example="45")
 PERCENT_MEASURE = NumberLimit("measure", Decimal(0), Decimal(100), "%", example="45")
 PRINCIPLE_WEIGHT = NumberLimit("weight", Decimal(0), Decimal(3), example="1.5")
+# A site's gap analysis targets: two years is beyond any waiting-time standard.
+WAIT_TARGET = NumberLimit("maximum wait target", 0, 104, " weeks", example="18")
+SELF_REFERRAL_TARGET = NumberLimit("self-referral target", 0, 100, "%", example="50")
 MANUAL_RANK = NumberLimit("position", 1, 999, example="1")
 
 PERCENT_UNITS = frozenset({"%", "percent", "per cent", "percentage"})

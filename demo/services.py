@@ -181,7 +181,7 @@ def _site_load(locality: DataFile, *, recorded_by: User, action: str) -> SiteRes
     data = locality.data
     site = Site.objects.create(name=data["name"], slug=data["slug"], region=data["region"])
     with locality.at("population"):
-        population_set(site=site, user=recorded_by, people=data["population"])
+        population_set(site=site, user=recorded_by, people=data["population"], source="demo", expected_version=None)
     areas = {area["name"]: Area.objects.create(site=site, name=area["name"]) for area in data["areas"]}
     organisations = {}
     for index, organisation in enumerate(data["organisations"]):

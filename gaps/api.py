@@ -10,8 +10,6 @@ the request that asks for one answers at once with the run to poll.
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Count, Q, prefetch_related_objects
-from django.http import Http404
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -21,22 +19,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import IF_MATCH, etag_header, precondition_responses, with_etag
 from sites import services as site_services
 from sites.api import SITE_SLUG, CanChangeSiteOrReadOnly, SiteScopedApi, request_user
+from sites.selectors import Population, population_get
 
 from . import services
-from .models import AnalysisRun, Improvement, ImprovementDecision, RunStatus, RunTrigger
-from .selectors import (
-    assumptions_for_site,
-    improvements_with_decisions,
-    population_for_site,
-    prevalence_figures,
-    run_comparison,
-    run_get,
-    runs_for_site,
-)
+from .models import ImprovementDecision, RunStatus, RunTrigger, SiteAssumptions
+from .results import decision_result, failure_in_plain_words, improvement_page, pdsa_result, run_results
+from .selectors import assumptions_for_site, improvement_run_get, prevalence_figures, run_get, runs_with_gap_counts
 from .serializers import (
     DecisionInputSerializer,
+    GapAssumptionsInputSerializer,
     GapAssumptionsSerializer,
     GapRunDetailSerializer,
     GapRunRequestSerializer,
@@ -46,7 +40,6 @@ from .serializers import (
     PdsaInputSerializer,
     PopulationByAgeBandSerializer,
     PrevalenceFigureSerializer,
-    RunResults,
 )
 
 RUN_ID = OpenApiParameter("public_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The run's id.")
@@ -73,14 +66,15 @@ class _GapApi(SiteScopedApi):
 @extend_schema(tags=["gap analysis"], parameters=[SITE_SLUG])
 class GapRunListCreateApi(_GapApi):
     """The site's gap analysis runs, newest first. Asking for a run needs a commissioner
-    of the site."""
+    of the site. Reading them first recovers a run left stuck (a worker or server that
+    died mid-run): it is sent again, or failed once it has used up its attempts."""
 
     serializer_class = GapRunSerializer
 
     @extend_schema(responses=GapRunSerializer(many=True))
     def get(self, request: Request, site_slug: str) -> Response:
-        runs = runs_for_site(site=self.get_site()).annotate(gap_count=Count("gaps", filter=Q(gaps__data_quality=False)))
-        page = self.paginate_queryset(runs)
+        services.runs_recover(site=self.get_site())
+        page = self.paginate_queryset(runs_with_gap_counts(site=self.get_site()))
         return self.get_paginated_response(
             GapRunSerializer(page, many=True, context=self.get_serializer_context()).data
         )
@@ -90,9 +84,9 @@ class GapRunListCreateApi(_GapApi):
         responses={
             202: OpenApiResponse(
                 GapRunRequestSerializer,
-                description="A new run is queued; poll its link for progress and results. If the job service "
-                "cannot be reached, `enqueued` is false: the run is kept and starts automatically when the "
-                "service is back, and `message` says so.",
+                description="This request made a new run; poll its link for progress and results. If the job "
+                "service cannot be reached, `enqueued` is false: the run is kept and starts automatically when "
+                "the service is back, and `message` says so. Of simultaneous requests, exactly one gets 202.",
             ),
             200: OpenApiResponse(
                 GapRunRequestSerializer,
@@ -104,18 +98,17 @@ class GapRunListCreateApi(_GapApi):
         "by a worker. Only one run per site is queued or running at a time.",
     )
     def post(self, request: Request, site_slug: str) -> Response:
-        asked_at = timezone.now()
         outcome = services.run_request(site=self.get_site(), user=request_user(request), trigger=RunTrigger.API)
+        run = outcome.run
+        if run.status == RunStatus.SUCCEEDED:  # in the embedded mode: it has gaps to count
+            run = runs_with_gap_counts(site=self.get_site()).get(pk=run.pk)
         body = GapRunRequestSerializer(
-            {"run": outcome.run, "enqueued": outcome.enqueued, "message": outcome.message},
+            {"run": run, "enqueued": outcome.enqueued, "message": outcome.message},
             context=self.get_serializer_context(),
         ).data
-        # run_request hands back the run already in progress rather than a second one;
-        # only a run created after the request arrived is new.
-        is_new = outcome.run.created_at >= asked_at
         return Response(
             body,
-            status=status.HTTP_202_ACCEPTED if is_new else status.HTTP_200_OK,
+            status=status.HTTP_202_ACCEPTED if outcome.created else status.HTTP_200_OK,
             headers={"Location": body["run"]["links"]["run"]},
         )
 
@@ -130,96 +123,77 @@ class GapRunDetailApi(_GapApi):
 
     @extend_schema(responses=GapRunDetailSerializer)
     def get(self, request: Request, site_slug: str, public_id: UUID) -> Response:
+        services.runs_recover(site=self.get_site())
         run = run_get(site=self.get_site(), public_id=public_id)
-        context = {**self.get_serializer_context(), "results": _results(run)}
+        context = {
+            **self.get_serializer_context(),
+            "results": run_results(run=run) if run.status == RunStatus.SUCCEEDED else None,
+            "failure": failure_in_plain_words(run),
+        }
         return Response(GapRunDetailSerializer(run, context=context).data)
-
-
-def _results(run: AnalysisRun) -> RunResults | None:
-    if run.status != RunStatus.SUCCEEDED:
-        return None
-    improvements = improvements_with_decisions(run=run)
-    decisions = [item.decision for item in improvements if item.decision is not None]  # type: ignore[attr-defined]
-    # One query for the people behind all decisions and PDSA steps, not one per row.
-    prefetch_related_objects(decisions, "updated_by", "pdsa_entries__recorded_by")
-    return RunResults(gaps=list(run.gaps.all()), improvements=improvements, comparison=run_comparison(run=run))
 
 
 # Improvement items: the site's decisions, kept across runs by the item's key
 
 
-class _ImprovementApi(_GapApi):
-    def get_improvement(self, key: str) -> Improvement:
-        """The item as the site's latest succeeded run that has it lists it, with the
-        site's decision attached; 404 if no run of the site ever suggested it."""
-        run = (
-            runs_for_site(site=self.get_site())
-            .filter(status=RunStatus.SUCCEEDED, improvements__key=key, improvements__data_quality=False)
-            .first()
-        )
-        if run is None:
-            raise Http404("No such improvement")
-        return next(item for item in improvements_with_decisions(run=run) if item.key == key)
-
-
 @extend_schema(tags=["improvements"], parameters=[SITE_SLUG, IMPROVEMENT_KEY])
-class ImprovementDecisionApi(_ImprovementApi):
+class ImprovementDecisionApi(_GapApi):
     """The site's decision on an improvement item: accepted or dismissed (with a
     reason), who owns it, when it is due, where the site placed it in the list, and
     its PDSA steps. Kept by the item's key, so it shows on every later run that
-    suggests the same improvement. Changing it needs a commissioner of the site."""
+    suggests the same improvement. Changing it needs a commissioner of the site and
+    the ETag last read, in If-Match ("0" while nobody has decided)."""
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
         if self.request.method == "PATCH":
             return DecisionInputSerializer
         return ImprovementDecisionSerializer
 
-    @extend_schema(responses=ImprovementDecisionSerializer)
+    def represent(self, obj: ImprovementDecision) -> dict[str, Any]:
+        return ImprovementDecisionSerializer(decision_result(obj, key=obj.key)).data
+
+    @extend_schema(responses=ImprovementDecisionSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str, key: str) -> Response:
-        item = self.get_improvement(key)
-        decision = item.decision or ImprovementDecision(key=key)  # type: ignore[attr-defined]
-        return Response(ImprovementDecisionSerializer(decision).data)
+        decision = improvement_page(site=self.get_site(), key=key).item.decision
+        return with_etag(Response(ImprovementDecisionSerializer(decision).data), decision.version)
 
     @extend_schema(
         request=DecisionInputSerializer,
-        responses=ImprovementDecisionSerializer,
+        responses={
+            200: ImprovementDecisionSerializer,
+            **precondition_responses("ImprovementDecision", ImprovementDecisionSerializer()),
+        },
+        parameters=[IF_MATCH, etag_header(200, 412)],
         description="Change the decision. Only the fields sent change; null clears the owner, the due date "
         "or the position. Dismissing needs a reason. A reason sent on its own applies to the current status.",
     )
     def patch(self, request: Request, site_slug: str, key: str) -> Response:
-        item = self.get_improvement(key)
+        improvement_run_get(site=self.get_site(), key=key)
+        expected = self.expected_version()
         serializer = DecisionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        current = item.decision  # type: ignore[attr-defined]
-        decision_status = data.get("status")
-        if decision_status is None and "dismiss_reason" in data:
-            decision_status = current.status if current is not None else None
         decision = services.decision_update(
             site=self.get_site(),
             key=key,
             user=request_user(request),
-            status=decision_status,
-            dismiss_reason=data.get("dismiss_reason"),
-            owner=(data["owner"] or "") if "owner" in data else None,
-            due_on=data.get("due_on"),
-            clear_due_on="due_on" in data and data["due_on"] is None,
-            manual_rank=data.get("manual_rank"),
-            clear_rank="manual_rank" in data and data["manual_rank"] is None,
+            source="api",
+            changes=serializer.validated_data,
+            expected_version=expected,
         )
-        return Response(ImprovementDecisionSerializer(decision).data)
+        return with_etag(Response(self.represent(decision)), decision.version)
 
 
 @extend_schema(tags=["improvements"], parameters=[SITE_SLUG, IMPROVEMENT_KEY])
-class ImprovementPdsaApi(_ImprovementApi):
+class ImprovementPdsaApi(_GapApi):
     """Plan-do-study-act steps recorded against an improvement item. Recording one
-    needs a commissioner of the site."""
+    needs a commissioner of the site. Steps are only added, never changed, so they
+    need no If-Match."""
 
     serializer_class = PdsaInputSerializer
 
     @extend_schema(request=PdsaInputSerializer, responses={201: PdsaEntrySerializer})
     def post(self, request: Request, site_slug: str, key: str) -> Response:
-        self.get_improvement(key)
+        improvement_run_get(site=self.get_site(), key=key)
         serializer = PdsaInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -227,11 +201,12 @@ class ImprovementPdsaApi(_ImprovementApi):
             site=self.get_site(),
             key=key,
             user=request_user(request),
+            source="api",
             stage=data["stage"],
             note=data["note"],
             recorded_on=data.get("recorded_on") or timezone.localdate(),
         )
-        return Response(PdsaEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+        return Response(PdsaEntrySerializer(pdsa_result(entry)).data, status=status.HTTP_201_CREATED)
 
 
 # What the analysis uses
@@ -240,50 +215,83 @@ class ImprovementPdsaApi(_ImprovementApi):
 @extend_schema(tags=["gap analysis inputs"], parameters=[SITE_SLUG])
 class GapAssumptionsApi(_GapApi):
     """The site's local assumptions: how need divides across the groupings, the
-    maximum wait target and the principle weights. The project's defaults until the
-    site sets its own; a change is used from the next run. Changing them needs a
-    commissioner of the site."""
+    access targets and the principle weights. The project's defaults (version 0)
+    until the site sets its own; a change is used from the next run. Changing them
+    needs a commissioner of the site and the ETag last read, in If-Match."""
 
-    serializer_class = GapAssumptionsSerializer
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Any]]:
+        if self.request.method == "PUT":
+            return GapAssumptionsInputSerializer
+        return GapAssumptionsSerializer
 
-    @extend_schema(responses=GapAssumptionsSerializer)
+    def represent(self, obj: SiteAssumptions) -> dict[str, Any]:
+        return GapAssumptionsSerializer(obj).data
+
+    @extend_schema(responses=GapAssumptionsSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, site_slug: str) -> Response:
-        return Response(GapAssumptionsSerializer(assumptions_for_site(site=self.get_site())).data)
+        assumptions = assumptions_for_site(site=self.get_site())
+        return with_etag(Response(self.represent(assumptions)), assumptions.version)
 
     @extend_schema(
-        request=GapAssumptionsSerializer,
-        responses=GapAssumptionsSerializer,
+        request=GapAssumptionsInputSerializer,
+        responses={
+            200: GapAssumptionsSerializer,
+            **precondition_responses("GapAssumptions", GapAssumptionsSerializer()),
+        },
+        parameters=[IF_MATCH, etag_header(200, 412)],
         description="Replace the assumptions. The four shares of need must add up to 100.",
     )
     def put(self, request: Request, site_slug: str) -> Response:
-        serializer = GapAssumptionsSerializer(data=request.data)
+        expected = self.expected_version()
+        serializer = GapAssumptionsInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         assumptions = services.assumptions_update(
-            site=self.get_site(), user=request_user(request), data=dict(serializer.validated_data)
+            site=self.get_site(),
+            user=request_user(request),
+            source="api",
+            data=serializer.validated_data,
+            expected_version=expected,
         )
-        return Response(GapAssumptionsSerializer(assumptions).data)
+        return with_etag(Response(self.represent(assumptions)), assumptions.version)
 
 
 @extend_schema(tags=["gap analysis inputs"], parameters=[SITE_SLUG])
 class PopulationApi(_GapApi):
     """Children and young people living in the site by age band, which with the
-    prevalence figures gives the estimated need. Changing it needs a commissioner of
-    the site; all five bands are set at once."""
+    prevalence figures gives the estimated need. The five bands are one resource:
+    changing it sets all five at once, and needs a commissioner of the site and the
+    ETag last read, in If-Match ("0" while no band is set)."""
 
     serializer_class = PopulationByAgeBandSerializer
 
-    @extend_schema(responses=PopulationByAgeBandSerializer)
-    def get(self, request: Request, site_slug: str) -> Response:
-        return Response(PopulationByAgeBandSerializer(population_for_site(site=self.get_site())).data)
+    def represent(self, obj: Population) -> dict[str, Any]:
+        return PopulationByAgeBandSerializer({**obj.people, "version": obj.version}).data
 
-    @extend_schema(request=PopulationByAgeBandSerializer, responses=PopulationByAgeBandSerializer)
+    @extend_schema(responses=PopulationByAgeBandSerializer, parameters=[etag_header(200)])
+    def get(self, request: Request, site_slug: str) -> Response:
+        population = population_get(site=self.get_site())
+        return with_etag(Response(self.represent(population)), population.version)
+
+    @extend_schema(
+        request=PopulationByAgeBandSerializer,
+        responses={
+            200: PopulationByAgeBandSerializer,
+            **precondition_responses("Population", PopulationByAgeBandSerializer()),
+        },
+        parameters=[IF_MATCH, etag_header(200, 412)],
+    )
     def put(self, request: Request, site_slug: str) -> Response:
+        expected = self.expected_version()
         serializer = PopulationByAgeBandSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        people = site_services.population_set(
-            site=self.get_site(), user=request_user(request), people=serializer.validated_data
+        population = site_services.population_set(
+            site=self.get_site(),
+            user=request_user(request),
+            source="api",
+            people=serializer.validated_data,
+            expected_version=expected,
         )
-        return Response(PopulationByAgeBandSerializer(people).data)
+        return with_etag(Response(self.represent(population)), population.version)
 
 
 @extend_schema(tags=["reference data"])

@@ -16,11 +16,9 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-THRIVING = "thriving"
-ADVICE = "getting-advice"
-HELP = "getting-help"
-MORE_HELP = "getting-more-help"
-RISK = "getting-risk-support"
+from assessment.principles import ACCESSIBILITY, COMMON_LANGUAGE, NEEDS_LED, PARTNERSHIP, PREVENTION
+from mapping.groupings import ADVICE, HELP, MORE_HELP, RISK, THRIVING
+
 # Getting Advice and Signposting and Getting Risk Support need a real multi-agency
 # offer (i-THRIVE programme; docs/domain.md), so a single-sector offer there matters most.
 MULTI_AGENCY_GROUPINGS = frozenset({ADVICE, RISK})
@@ -42,12 +40,33 @@ ACUITY = {
 REACH_SPAN = Decimal("0.5")
 COUNTED_STATUSES = frozenset({"active"})
 
-# The principle each kind of gap bears on, for the principle weights.
-ACCESSIBILITY = "accessibility"
-PARTNERSHIP = "partnership-working"
-NEEDS_LED = "needs-led"
-COMMON_LANGUAGE = "common-language"
-PREVENTION = "proactive-prevention"
+# Severity weights, from 0 to 100. Each is the project's judgement, not a published
+# figure; the line above each says why it has its value, so a change is deliberate.
+
+# The top of the scale: rules that measure a share (of need unmet, of records stale,
+# of the way below the assessment threshold) put the whole share at this.
+MAX_SEVERITY = 100
+# A grouping nobody offers at all is the worst gap the analysis can report.
+NO_SERVICE_SEVERITY = MAX_SEVERITY
+# One sector alone where the framework expects a multi-agency offer (advice, risk
+# support): serious, though below having no service at all.
+SINGLE_SECTOR_MULTI_AGENCY_SEVERITY = 70
+# Two sectors where three are expected: between one sector and a full offer.
+TOO_FEW_SECTORS_SEVERITY = 50
+# One sector elsewhere is a resilience concern more than a gap in provision.
+SINGLE_SECTOR_SEVERITY = 35
+# An age band with nobody serving it, before the grouping's acuity: those children
+# have no offer at all, but the band is a part of the population, not all of it.
+AGE_BAND_SEVERITY = 80
+# No advice or help open to self-referral: every child needs a professional to get in.
+NO_SELF_REFERRAL_SEVERITY = 85
+# Some self-referral, below the target: from 30 (just under) to 30 + 50 (almost none).
+SELF_REFERRAL_FLOOR = 30
+SELF_REFERRAL_SPAN = 50
+# Waits above the target: from 40 (just over) to 40 + 60 once the longest wait is
+# three times the target, when many children wait beyond any reasonable time.
+WAIT_FLOOR = 40
+WAIT_SPAN = 60
 
 
 class Kind:
@@ -152,9 +171,10 @@ class Assumptions:
     need_split_percent: Mapping[str, Decimal]
     max_wait_weeks: int
     principle_weights: Mapping[str, Decimal]
-    stale_after_days: int = 365
+    # Records not checked for longer than this are stale.
+    stale_after_days: int
     # Share of advice and help capacity open to self-referral below which it is a gap.
-    self_referral_percent: int = 50
+    self_referral_percent: int
 
 
 @dataclass(frozen=True)
@@ -235,7 +255,7 @@ def _round(value: Decimal | float, places: str = "1") -> Decimal:
     return Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP)
 
 
-def _clamp(value: float | Decimal, low: int = 0, high: int = 100) -> int:
+def _clamp(value: float | Decimal, low: int = 0, high: int = MAX_SEVERITY) -> int:
     rounded = int(_round(Decimal(str(value))))
     return max(low, min(high, rounded))
 
@@ -288,7 +308,7 @@ def coverage_gaps(inputs: AnalysisInput) -> list[Gap]:
                 grouping=code,
                 age_band=None,
                 principle=PREVENTION if code == THRIVING else ACCESSIBILITY,
-                severity=_clamp((1 - ratio) * 100 * ACUITY.get(code, Decimal(1))),
+                severity=_clamp((1 - ratio) * MAX_SEVERITY * ACUITY.get(code, Decimal(1))),
                 children_affected=need[code] - capacity[code],
                 numbers={
                     "need": need[code],
@@ -321,7 +341,7 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
                     grouping=code,
                     age_band=None,
                     principle=ACCESSIBILITY,
-                    severity=100,
+                    severity=NO_SERVICE_SEVERITY,
                     children_affected=need[code],
                     numbers={"services": 0, "need": need[code]},
                     sentence=f"{label}: no active service in the register offers this grouping.",
@@ -331,10 +351,10 @@ def offer_breadth_gaps(inputs: AnalysisInput) -> list[Gap]:
             multi_agency = code in MULTI_AGENCY_GROUPINGS
             plural = "s" if len(offering) != 1 else ""
             if len(sectors) == 1:
-                severity = 70 if multi_agency else 35
+                severity = SINGLE_SECTOR_MULTI_AGENCY_SEVERITY if multi_agency else SINGLE_SECTOR_SEVERITY
                 sentence = f"{label}: all {len(offering)} service{plural} offering this grouping are {sectors[0]}."
             else:
-                severity = 50
+                severity = TOO_FEW_SECTORS_SEVERITY
                 sentence = f"{label}: the {len(offering)} service{plural} offering this grouping come from only " + (
                     f"{len(sectors)} sectors ({' and '.join(sectors)})."
                 )
@@ -376,7 +396,7 @@ def age_band_gaps(inputs: AnalysisInput) -> list[Gap]:
                     grouping=code,
                     age_band=band.code,
                     principle=NEEDS_LED,
-                    severity=_clamp(80 * ACUITY.get(code, Decimal(1))),
+                    severity=_clamp(AGE_BAND_SEVERITY * ACUITY.get(code, Decimal(1))),
                     children_affected=need,
                     numbers={"population": band.population, "need": need},
                     sentence=(
@@ -405,7 +425,11 @@ def self_referral_gaps(inputs: AnalysisInput) -> list[Gap]:
     target = Decimal(target_percent) / 100
     if share >= target:
         return []
-    severity = 85 if open_services == 0 else _clamp(30 + 50 * (1 - share / target))
+    severity = (
+        NO_SELF_REFERRAL_SEVERITY
+        if open_services == 0
+        else _clamp(SELF_REFERRAL_FLOOR + SELF_REFERRAL_SPAN * (1 - share / target))
+    )
     percent = int(_round(share * 100))
     need = need_by_grouping(inputs)
     return [
@@ -454,7 +478,7 @@ def wait_gaps(inputs: AnalysisInput) -> list[Gap]:
                 grouping=code,
                 age_band=None,
                 principle=ACCESSIBILITY,
-                severity=_clamp(40 + 60 * (longest - target) / max(target * 2, 1)),
+                severity=_clamp(WAIT_FLOOR + WAIT_SPAN * (longest - target) / max(target * 2, 1)),
                 children_affected=waiting_capacity,
                 numbers={"services_over": len(over), "longest_weeks": longest, "target_weeks": target},
                 sentence=(
@@ -490,7 +514,7 @@ def assessment_gaps(inputs: AnalysisInput) -> list[Gap]:
                 grouping=None,
                 age_band=None,
                 principle=item.principle,
-                severity=_clamp(100 * (assessment.threshold - item.score) / span),
+                severity=_clamp(MAX_SEVERITY * (assessment.threshold - item.score) / span),
                 children_affected=reach,
                 numbers={"score": item.score, "threshold": assessment.threshold},
                 sentence=(
@@ -519,7 +543,7 @@ def stale_gaps(inputs: AnalysisInput) -> list[Gap]:
             grouping=None,
             age_band=None,
             principle=COMMON_LANGUAGE,
-            severity=_clamp(100 * len(stale) / len(current)),
+            severity=_clamp(MAX_SEVERITY * len(stale) / len(current)),
             children_affected=0,
             numbers={"stale": len(stale), "services": len(current), "days": inputs.assumptions.stale_after_days},
             sentence=(

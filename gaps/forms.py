@@ -2,112 +2,77 @@
 split that adds up to 100, a reason for a dismissal) live in gaps.services and
 sites.services, whose errors the views attach to these forms."""
 
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Field, Fieldset, Layout, Size
 from django import forms
-from django.core.exceptions import ValidationError
 
+from core.forms import GovukDateField, VersionField
+from core.limits import DISMISS_REASON, DUE_DATE, MANUAL_RANK, OWNER, PDSA_DATE, PDSA_NOTE, NumberLimit
 from sites.models import AgeBand
-from sites.services import MAX_PEOPLE_IN_A_BAND
+from sites.services import population_limit
 
-from .models import DecisionStatus, PdsaStage
+from .models import ASSUMPTION_LIMITS, NEED_SPLIT_FIELDS, DecisionStatus, PdsaStage, principle_weight_limit
 
-# The eight THRIVE principles, in the order of the framework. Labels here are used
-# only when no instrument is loaded; otherwise the instrument's own labels are shown.
-PRINCIPLES = (
-    ("common-language", "Common Language"),
-    ("needs-led", "Needs-Led"),
-    ("shared-decision-making", "Shared Decision Making"),
-    ("proactive-prevention", "Proactive Prevention and Promotion"),
-    ("partnership-working", "Partnership Working"),
-    ("outcome-informed", "Outcome-Informed"),
-    ("reducing-stigma", "Reducing Stigma"),
-    ("accessibility", "Accessibility"),
-)
-SPLIT_FIELDS = ("advice_percent", "help_percent", "more_help_percent", "risk_percent")
-MAX_WEIGHT = 3
+SPLIT_FIELDS = tuple(NEED_SPLIT_FIELDS)
 
 
-class GovukDateField(DateInputField):
-    """A GOV.UK date input whose messages say what to do, not what Python found."""
-
-    def __init__(self, *, what: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.what = what
-        self.error_messages["required"] = f"Enter the {what}"
-        self.error_messages["incomplete"] = f"Enter the {what} as a day, month and year"
-
-    def compress(self, data_list: Any) -> date | None:
-        try:
-            value: date | None = super().compress(data_list)
-        except ValidationError:
-            raise ValidationError(f"The {self.what} must be a real date, like 31 3 2027") from None
-        return value
+def _number_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"})
 
 
-def _percent_field(label: str, help_text: str = "") -> forms.DecimalField:
+def _decimal_input() -> forms.TextInput:
+    return forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"})
+
+
+# Django fills these messages in with %-formatting (they carry the limit), so a
+# literal % in them is doubled; the others are shown as they are.
+FORMATTED_CODES = ("min_value", "max_value", "max_digits", "max_decimal_places", "max_whole_digits")
+
+
+def _messages(limit: NumberLimit, *, whole: bool) -> dict[str, str]:
+    messages = limit.messages(whole=whole)
+    return {code: m.replace("%", "%%") if code in FORMATTED_CODES else m for code, m in messages.items()}
+
+
+def _decimal_field(limit: NumberLimit, *, label: str, help_text: str = "") -> forms.DecimalField:
+    # No max_digits: its own check would repeat the range message (or show Django's
+    # "Ensure that there are no more than ... digits") beside the limit's.
     return forms.DecimalField(
         label=label,
         help_text=help_text,
-        min_value=0,
-        max_value=100,
-        max_digits=5,
+        min_value=limit.minimum,
+        max_value=limit.maximum,
         decimal_places=2,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-        error_messages={
-            "required": f"Enter {label[0].lower()}{label[1:]}, from 0 to 100",
-            "invalid": f"{label} must be a number, like 50",
-            "min_value": f"{label} must be 0 or more",
-            "max_value": f"{label} must be 100 or less",
-            "max_decimal_places": f"{label} can have at most 2 decimal places",
-            "max_digits": f"{label} must be 100 or less",
-        },
+        widget=_decimal_input(),
+        error_messages=_messages(limit, whole=False),
     )
 
 
-def _target_field(
-    label: str, help_text: str, *, what: str, maximum: int, unit: str, required: str, example: str
-) -> forms.IntegerField:
-    """A whole-number target from 0 to `maximum`, with messages that name it."""
-    # Django fills in the range messages with %-formatting, so a literal % is doubled.
-    shown_unit = unit.replace("%", "%%")
+def _whole_number_field(limit: NumberLimit, *, label: str, help_text: str = "") -> forms.IntegerField:
     return forms.IntegerField(
         label=label,
         help_text=help_text,
-        min_value=0,
-        max_value=maximum,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        error_messages={
-            "required": f"Enter the {what} {required}",
-            "invalid": f"The {what} must be {example}",
-            "min_value": f"The {what} must be 0{shown_unit} or more",
-            "max_value": f"The {what} must be {maximum}{shown_unit} or less",
-        },
+        min_value=int(limit.minimum),
+        max_value=int(limit.maximum),
+        widget=_number_input(),
+        error_messages=_messages(limit, whole=True),
     )
 
 
 class PopulationForm(forms.Form):
-    """Children and young people living in the site, one field per age band."""
+    """Children and young people living in the site, one field per age band; the
+    bands are saved together, against the version of all five."""
+
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for band in AgeBand:
-            self.fields[self.field_name(band.value)] = forms.IntegerField(
-                label=f"Aged {band.label}",
-                min_value=0,
-                max_value=MAX_PEOPLE_IN_A_BAND,
-                widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-                error_messages={
-                    "required": f"Enter the number of people aged {band.label}",
-                    "invalid": f"The number of people aged {band.label} must be a whole number, like 21000",
-                    "min_value": f"The number of people aged {band.label} must be 0 or more",
-                    "max_value": f"The number of people aged {band.label} must be {MAX_PEOPLE_IN_A_BAND:,} or less",
-                },
+            self.fields[self.field_name(band.value)] = _whole_number_field(
+                population_limit(band), label=f"Aged {band.label}"
             )
         self.helper = FormHelper()
         self.helper.form_tag = False
@@ -117,6 +82,7 @@ class PopulationForm(forms.Form):
                 legend="Children and young people living in the site",
                 legend_size=Size.MEDIUM,
             ),
+            "version",
         )
 
     @staticmethod
@@ -124,62 +90,42 @@ class PopulationForm(forms.Form):
         return "people_" + band.replace("-", "_")
 
     @classmethod
-    def initial_from(cls, population: dict[str, int]) -> dict[str, int]:
-        return {cls.field_name(band): people for band, people in population.items()}
+    def values(cls, people: dict[str, int]) -> dict[str, int]:
+        """The population by this form's field names."""
+        return {cls.field_name(band): number for band, number in people.items()}
 
     def people(self) -> dict[str, int]:
         return {band.value: self.cleaned_data[self.field_name(band.value)] for band in AgeBand}
 
 
 class AssumptionsForm(forms.Form):
-    thriving_percent = _percent_field(
-        "Thriving share",
-        "Percentage of all children and young people whose needs are met by Thriving offers at any one time.",
+    thriving_percent = _decimal_field(
+        ASSUMPTION_LIMITS["thriving_percent"],
+        label="Thriving share",
+        help_text="Percentage of all children and young people whose needs are met by Thriving offers at any one time.",
     )
-    advice_percent = _percent_field("Getting Advice and Signposting")
-    help_percent = _percent_field("Getting Help")
-    more_help_percent = _percent_field("Getting More Help")
-    risk_percent = _percent_field("Getting Risk Support")
-    max_wait_weeks = _target_field(
-        "Maximum wait target in weeks",
-        "Services that usually wait longer than this count as a gap.",
-        what="maximum wait target",
-        maximum=104,
-        unit=" weeks",
-        required="in weeks",
-        example="a whole number of weeks, like 18",
+    advice_percent = _decimal_field(ASSUMPTION_LIMITS["advice_percent"], label="Getting Advice and Signposting")
+    help_percent = _decimal_field(ASSUMPTION_LIMITS["help_percent"], label="Getting Help")
+    more_help_percent = _decimal_field(ASSUMPTION_LIMITS["more_help_percent"], label="Getting More Help")
+    risk_percent = _decimal_field(ASSUMPTION_LIMITS["risk_percent"], label="Getting Risk Support")
+    max_wait_weeks = _whole_number_field(
+        ASSUMPTION_LIMITS["max_wait_weeks"],
+        label="Maximum wait target in weeks",
+        help_text="Services that usually wait longer than this count as a gap.",
     )
-    self_referral_percent = _target_field(
-        "Self-referral target (% of advice and help capacity)",
-        "Less of Getting Advice and Signposting and Getting Help capacity than this open to "
+    self_referral_percent = _whole_number_field(
+        ASSUMPTION_LIMITS["self_referral_percent"],
+        label="Self-referral target (% of advice and help capacity)",
+        help_text="Less of Getting Advice and Signposting and Getting Help capacity than this open to "
         "self-referral counts as a gap.",
-        what="self-referral target",
-        maximum=100,
-        unit="%",
-        required="as a percentage",
-        example="a whole number, like 50",
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, principles: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.principles = principles
         for code, label in principles:
-            self.fields[self.weight_name(code)] = forms.DecimalField(
-                label=label,
-                min_value=0,
-                max_value=MAX_WEIGHT,
-                max_digits=3,
-                decimal_places=2,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "spellcheck": "false"}),
-                error_messages={
-                    "required": f"Enter a weight for {label}, from 0 to {MAX_WEIGHT}",
-                    "invalid": f"The weight for {label} must be a number, like 1.5",
-                    "min_value": f"The weight for {label} must be 0 or more",
-                    "max_value": f"The weight for {label} must be {MAX_WEIGHT} or less",
-                    "max_decimal_places": f"The weight for {label} can have at most 2 decimal places",
-                    "max_digits": f"The weight for {label} must be {MAX_WEIGHT} or less",
-                },
-            )
+            self.fields[self.weight_name(code)] = _decimal_field(principle_weight_limit(label), label=label)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -209,6 +155,7 @@ class AssumptionsForm(forms.Form):
                 legend="Weight of each THRIVE principle in the priority (0 to 3)",
                 legend_size=Size.MEDIUM,
             ),
+            "version",
         )
 
     @staticmethod
@@ -216,22 +163,17 @@ class AssumptionsForm(forms.Form):
         return "weight_" + code.replace("-", "_")
 
     @classmethod
-    def initial_from(
-        cls, *, values: dict[str, Any], weights: dict[str, Any], principles: list[tuple[str, str]]
-    ) -> dict[str, Any]:
-        initial = dict(values)
+    def values(cls, assumptions: Any, principles: list[tuple[str, str]]) -> dict[str, Any]:
+        """The site's assumptions (gaps.models.SiteAssumptions) by this form's field names."""
+        values = {name: getattr(assumptions, name) for name in ASSUMPTION_LIMITS}
+        weights = assumptions.principle_weights or {}
         for code, _ in principles:
-            initial[cls.weight_name(code)] = Decimal(str(weights.get(code, 1)))
-        return initial
+            values[cls.weight_name(code)] = Decimal(str(weights.get(code, 1)))
+        return values
 
     def assumptions_data(self) -> dict[str, Any]:
-        data: dict[str, Any] = {name: self.cleaned_data[name] for name in ("thriving_percent", *SPLIT_FIELDS)}
-        data["max_wait_weeks"] = self.cleaned_data["max_wait_weeks"]
-        data["self_referral_percent"] = self.cleaned_data["self_referral_percent"]
-        # Stored as JSON numbers; the analysis reads them back as decimals.
-        data["principle_weights"] = {
-            code: float(self.cleaned_data[self.weight_name(code)]) for code, _ in self.principles
-        }
+        data: dict[str, Any] = {name: self.cleaned_data[name] for name in ASSUMPTION_LIMITS}
+        data["principle_weights"] = {code: self.cleaned_data[self.weight_name(code)] for code, _ in self.principles}
         return data
 
 
@@ -249,25 +191,29 @@ class DecisionForm(forms.Form):
     dismiss_reason = forms.CharField(
         label="Why is it dismissed?",
         required=False,
-        max_length=2000,
+        max_length=DISMISS_REASON.max_length,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Needed when you dismiss an improvement. Others will read it.",
-        error_messages={"max_length": "Give the reason in 2,000 characters or fewer"},
+        error_messages=DISMISS_REASON.messages(),
     )
     owner = forms.CharField(
         label="Owner",
         required=False,
-        max_length=120,
+        max_length=OWNER.max_length,
         help_text="The person or team who leads this improvement. Optional.",
-        error_messages={"max_length": "Enter the owner in 120 characters or fewer"},
+        error_messages=OWNER.messages(),
     )
     due_on = GovukDateField(
         what="due date",
+        example="31 3 2027",
+        window=DUE_DATE,
         label="Due date",
         required=False,
-        require_all_fields=False,
         help_text="Optional. For example, 31 3 2027. Leave empty for no due date.",
     )
+    version = VersionField()
+
+    FIELDS = ("status", "dismiss_reason", "owner", "due_on")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "decision")
@@ -279,30 +225,39 @@ class DecisionForm(forms.Form):
             Field.textarea("dismiss_reason", rows=3),
             Field.text("owner", field_width=20),
             Field("due_on"),
+            "version",
         )
+
+    def changes(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}
 
 
 class PositionForm(forms.Form):
-    manual_rank = forms.IntegerField(
+    manual_rank = _whole_number_field(
+        MANUAL_RANK,
         label="Position in the site's list",
-        min_value=1,
-        max_value=999,
         help_text="1 puts it first. Other items keep their order by priority around it.",
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "spellcheck": "false"}),
-        error_messages={
-            "required": "Enter a position, like 1",
-            "invalid": "The position must be a whole number, like 1",
-            "min_value": "The position must be 1 or more",
-            "max_value": "The position must be 999 or less",
-        },
     )
+    version = VersionField()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "position")
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
-        self.helper.layout = Layout(Field.text("manual_rank", field_width=3))
+        self.helper.layout = Layout(Field.text("manual_rank", field_width=3), "version")
+
+
+class PositionClearForm(forms.Form):
+    """The button that puts an item back in priority order: no position, and the
+    version read."""
+
+    manual_rank = forms.IntegerField(label="Position in the site's list", required=False, widget=forms.HiddenInput)
+    version = VersionField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "position")
+        super().__init__(*args, **kwargs)
 
 
 class PdsaForm(forms.Form):
@@ -312,16 +267,13 @@ class PdsaForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose plan, do, study or act"},
     )
-    recorded_on = GovukDateField(what="date of the step", label="Date", required=True, require_all_fields=False)
+    recorded_on = GovukDateField(what="date of the step", window=PDSA_DATE, label="Date", required=True)
     note = forms.CharField(
         label="What happened",
-        max_length=4000,
+        max_length=PDSA_NOTE.max_length,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What was planned, done, learned or changed.",
-        error_messages={
-            "required": "Describe what happened in this step",
-            "max_length": "Describe the step in 4,000 characters or fewer",
-        },
+        error_messages={"required": "Describe what happened in this step", **PDSA_NOTE.messages()},
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

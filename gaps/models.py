@@ -8,6 +8,7 @@ run's items by key, so they carry over from run to run.
 """
 
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.limits import PERCENT, PRINCIPLE_WEIGHT, SELF_REFERRAL_TARGET, WAIT_TARGET, NumberLimit
+from mapping.groupings import ADVICE, HELP, MORE_HELP, RISK
 from sites.models import AgeBand, Site
 
 
@@ -42,15 +45,38 @@ class PrevalenceFigure(models.Model):
 
 
 DEFAULT_THRIVING_PERCENT = Decimal(80)
-DEFAULT_NEED_SPLIT = {
-    "getting-advice": Decimal(50),
-    "getting-help": Decimal(30),
-    "getting-more-help": Decimal(15),
-    "getting-risk-support": Decimal(5),
+DEFAULT_NEED_SPLIT = {ADVICE: Decimal(50), HELP: Decimal(30), MORE_HELP: Decimal(15), RISK: Decimal(5)}
+# The assumptions' need-split fields and the help grouping each one is for.
+NEED_SPLIT_FIELDS = {
+    "advice_percent": ADVICE,
+    "help_percent": HELP,
+    "more_help_percent": MORE_HELP,
+    "risk_percent": RISK,
 }
 DEFAULT_MAX_WAIT_WEEKS = 18
 # Half of advice and help capacity open to self-referral ("no wrong door").
 DEFAULT_SELF_REFERRAL_PERCENT = 50
+# Every assumption's project default, by field.
+ASSUMPTION_DEFAULTS: dict[str, Decimal | int] = {
+    "thriving_percent": DEFAULT_THRIVING_PERCENT,
+    **{name: DEFAULT_NEED_SPLIT[code] for name, code in NEED_SPLIT_FIELDS.items()},
+    "max_wait_weeks": DEFAULT_MAX_WAIT_WEEKS,
+    "self_referral_percent": DEFAULT_SELF_REFERRAL_PERCENT,
+}
+# The limits on each assumption (core.limits), with messages that name it.
+ASSUMPTION_LIMITS: dict[str, NumberLimit] = {
+    "thriving_percent": replace(PERCENT, what="Thriving share"),
+    "advice_percent": replace(PERCENT, what="Getting Advice and Signposting share"),
+    "help_percent": replace(PERCENT, what="Getting Help share"),
+    "more_help_percent": replace(PERCENT, what="Getting More Help share"),
+    "risk_percent": replace(PERCENT, what="Getting Risk Support share"),
+    "max_wait_weeks": WAIT_TARGET,
+    "self_referral_percent": SELF_REFERRAL_TARGET,
+}
+
+
+def principle_weight_limit(label: str) -> NumberLimit:
+    return replace(PRINCIPLE_WEIGHT, what=f"weight for {label}")
 
 
 class SiteAssumptions(models.Model):
@@ -69,19 +95,21 @@ class SiteAssumptions(models.Model):
         "Getting Advice and Signposting (%)",
         max_digits=5,
         decimal_places=2,
-        default=DEFAULT_NEED_SPLIT["getting-advice"],
+        default=DEFAULT_NEED_SPLIT[ADVICE],
     )
     help_percent = models.DecimalField(
-        "Getting Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-help"]
+        "Getting Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT[HELP]
     )
     more_help_percent = models.DecimalField(
-        "Getting More Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-more-help"]
+        "Getting More Help (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT[MORE_HELP]
     )
     risk_percent = models.DecimalField(
-        "Getting Risk Support (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT["getting-risk-support"]
+        "Getting Risk Support (%)", max_digits=5, decimal_places=2, default=DEFAULT_NEED_SPLIT[RISK]
     )
     max_wait_weeks = models.PositiveSmallIntegerField(
-        "Maximum wait target (weeks)", default=DEFAULT_MAX_WAIT_WEEKS, validators=[MaxValueValidator(104)]
+        "Maximum wait target (weeks)",
+        default=DEFAULT_MAX_WAIT_WEEKS,
+        validators=[MaxValueValidator(int(WAIT_TARGET.maximum))],
     )
     self_referral_percent = models.PositiveSmallIntegerField(
         "Self-referral target (% of advice and help capacity)",
@@ -108,12 +136,7 @@ class SiteAssumptions(models.Model):
         return f"Assumptions for {self.site}"
 
     def need_split(self) -> dict[str, Decimal]:
-        return {
-            "getting-advice": self.advice_percent,
-            "getting-help": self.help_percent,
-            "getting-more-help": self.more_help_percent,
-            "getting-risk-support": self.risk_percent,
-        }
+        return {code: getattr(self, name) for name, code in NEED_SPLIT_FIELDS.items()}
 
 
 class RunStatus(models.TextChoices):

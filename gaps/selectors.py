@@ -3,19 +3,20 @@ site's runs, gaps and improvement items. Callers pass a site already resolved
 through sites.selectors."""
 
 from collections import defaultdict
-from dataclasses import asdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db.models import Q
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
-from assessment.models import AgreedScore, Principle, Round, RoundStatus
+from assessment.models import AgreedScore, Round, RoundStatus
+from assessment.selectors import principle_labels
 from mapping.models import Grouping, Offer, ReferralRoute, Sector, Service, ServiceStatus
-from sites.models import AgeBand, Site, SitePopulation
+from sites.models import AgeBand, Site
+from sites.selectors import population_get
 
 from .engine import (
     AgeBandInput,
@@ -26,22 +27,45 @@ from .engine import (
     OfferInput,
     ServiceInput,
 )
-from .models import AnalysisRun, Improvement, ImprovementDecision, PrevalenceFigure, RunStatus, SiteAssumptions
+from .models import (
+    AnalysisRun,
+    Gap,
+    Improvement,
+    ImprovementDecision,
+    PdsaEntry,
+    PrevalenceFigure,
+    RunStatus,
+    SiteAssumptions,
+)
+from .snapshot import PrevalenceUsed
 
 
 def assumptions_for_site(*, site: Site) -> SiteAssumptions:
-    """The site's assumptions, or the defaults (unsaved) if it has not set any."""
-    return SiteAssumptions.objects.filter(site=site).first() or SiteAssumptions(site=site)
-
-
-def population_for_site(*, site: Site) -> dict[str, int]:
-    people = dict(SitePopulation.objects.filter(site=site).values_list("age_band", "people"))
-    return {band.value: people.get(band.value, 0) for band in AgeBand}
+    """The site's assumptions, or the defaults (unsaved, version 0) if it has not set any."""
+    return SiteAssumptions.objects.filter(site=site).select_related("updated_by").first() or SiteAssumptions(
+        site=site, version=0
+    )
 
 
 def prevalence_figures() -> list[PrevalenceFigure]:
     order = {band.value: index for index, band in enumerate(AgeBand)}
     return sorted(PrevalenceFigure.objects.all(), key=lambda f: order.get(f.age_band, 99))
+
+
+def prevalence_used() -> tuple[PrevalenceUsed, ...]:
+    """The prevalence table as a run keeps it, with the survey behind each figure."""
+    return tuple(
+        PrevalenceUsed(
+            age_band=f.age_band,
+            percent=f.percent,
+            survey=f.survey,
+            wave=f.wave,
+            measure=f.measure,
+            source_ages=f.source_ages,
+            caveat=f.caveat,
+        )
+        for f in prevalence_figures()
+    )
 
 
 def latest_submitted_round(*, site: Site) -> Round | None:
@@ -148,7 +172,7 @@ def _services_input(*, site: Site) -> tuple[ServiceInput, ...]:
 
 def analysis_inputs(*, site: Site, today: date) -> AnalysisInput:
     assumptions = assumptions_for_site(site=site)
-    population = population_for_site(site=site)
+    population = population_get(site=site).people
     prevalence = {f.age_band: f.percent for f in prevalence_figures()}
     bands = []
     for band in AgeBand:
@@ -163,8 +187,6 @@ def analysis_inputs(*, site: Site, today: date) -> AnalysisInput:
                 prevalence_percent=prevalence.get(band.value, Decimal(0)),
             )
         )
-    # Oldest instrument first, so the latest loaded wording is the one dict() keeps.
-    principle_labels = dict(Principle.objects.order_by("code", "instrument__loaded_at").values_list("code", "label"))
     return AnalysisInput(
         site=site.slug,
         today=today,
@@ -180,97 +202,76 @@ def analysis_inputs(*, site: Site, today: date) -> AnalysisInput:
             stale_after_days=settings.STALE_AFTER_DAYS,
         ),
         assessment=_assessment_input(site=site),
-        principle_labels=principle_labels,
+        principle_labels=principle_labels(),
     )
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | frozenset | set):
-        items = [_jsonable(v) for v in value]
-        return sorted(items) if isinstance(value, frozenset | set) else items
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+# Runs and their stored results -------------------------------------------------------
 
 
-def inputs_snapshot(inputs: AnalysisInput) -> dict[str, Any]:
-    """Everything the run used, as JSON, kept on the run. Services are summarised
-    (the register's own history keeps the detail); assumptions and figures in full."""
-    statuses: dict[str, int] = defaultdict(int)
-    for service in inputs.services:
-        statuses[service.status] += 1
-    data = {
-        "site": inputs.site,
-        "today": inputs.today,
-        "groupings": [list(pair) for pair in inputs.groupings],
-        "age_bands": [asdict(band) for band in inputs.age_bands],
-        "assumptions": asdict(inputs.assumptions),
-        "assessment": asdict(inputs.assessment) if inputs.assessment else None,
-        "principle_labels": dict(inputs.principle_labels),
-        "services": {"count": len(inputs.services), "by_status": dict(sorted(statuses.items()))},
-    }
-    return _jsonable(data)
+def runs_for_site(*, site: Site) -> QuerySet[AnalysisRun]:
+    return (
+        AnalysisRun.objects.filter(site=site).select_related("requested_by", "previous").order_by("-created_at", "-pk")
+    )
 
 
-# Runs and results ---------------------------------------------------------------------
-
-
-def runs_for_site(*, site: Site) -> Any:
-    return AnalysisRun.objects.filter(site=site).select_related("requested_by").order_by("-created_at", "-pk")
+def runs_with_gap_counts(*, site: Site) -> QuerySet[AnalysisRun]:
+    """The site's runs, newest first, each with `gap_count`: its gaps not counting
+    data-quality ones (0 until it succeeds)."""
+    return runs_for_site(site=site).annotate(gap_count=Count("gaps", filter=Q(gaps__data_quality=False)))
 
 
 def run_get(*, site: Site, public_id: UUID | str) -> AnalysisRun:
+    """One run of the site; 404 for any other. It reads the run's row alone: the
+    progress poll calls it while the run writes its results."""
     try:
         return runs_for_site(site=site).get(public_id=public_id)
-    except (AnalysisRun.DoesNotExist, ValueError):
+    except (AnalysisRun.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such run") from None
+
+
+def run_current(*, site: Site) -> AnalysisRun | None:
+    """The site's newest run, whatever its status."""
+    return runs_for_site(site=site).first()
 
 
 def latest_succeeded_run(*, site: Site) -> AnalysisRun | None:
     return runs_for_site(site=site).filter(status=RunStatus.SUCCEEDED).first()
 
 
-def improvements_with_decisions(*, run: AnalysisRun) -> list[Improvement]:
-    """The run's improvement items in the site's order: items the site placed by hand
-    at their chosen position, the rest by priority; each with `.decision` attached."""
-    decisions = {
-        d.key: d for d in ImprovementDecision.objects.filter(site_id=run.site_id).prefetch_related("pdsa_entries")
-    }
-    items = list(run.improvements.filter(data_quality=False).order_by("rank"))
-    for item in items:
-        item.decision = decisions.get(item.key)  # type: ignore[attr-defined]
-    placed = sorted(
-        (i for i in items if i.decision and i.decision.manual_rank),  # type: ignore[attr-defined]
-        key=lambda i: (i.decision.manual_rank, i.rank),  # type: ignore[attr-defined]
+def improvement_run_get(*, site: Site, key: str) -> AnalysisRun:
+    """The site's latest succeeded run that suggested the improvement with this key;
+    404 if none ever did (data-quality items are not improvements)."""
+    run = (
+        runs_for_site(site=site)
+        .filter(status=RunStatus.SUCCEEDED, improvements__key=key, improvements__data_quality=False)
+        .first()
     )
-    rest = [i for i in items if not (i.decision and i.decision.manual_rank)]  # type: ignore[attr-defined]
-    ordered = rest[:]
-    for item in placed:
-        position = max(item.decision.manual_rank - 1, 0)  # type: ignore[attr-defined]
-        ordered.insert(min(position, len(ordered)), item)
-    return ordered
+    if run is None:
+        raise Http404("No such improvement")
+    return run
 
 
-def run_comparison(*, run: AnalysisRun) -> dict[str, list[dict[str, Any]]] | None:
-    """New, resolved and changed gaps against the run this one is compared with."""
-    if run.previous_id is None:
-        return None
-    current = {g.key: g for g in run.gaps.all()}
-    earlier = {g.key: g for g in run.previous.gaps.all()}  # type: ignore[union-attr]
-    return {
-        "new": [
-            {"gap": current[k]} for k in sorted(current.keys() - earlier.keys(), key=lambda k: current[k].position)
-        ],
-        "resolved": [
-            {"gap": earlier[k]} for k in sorted(earlier.keys() - current.keys(), key=lambda k: earlier[k].position)
-        ],
-        "changed": [
-            {"gap": current[k], "before": earlier[k].severity, "after": current[k].severity}
-            for k in sorted(current.keys() & earlier.keys(), key=lambda k: current[k].position)
-            if current[k].severity != earlier[k].severity
-        ],
-    }
+def run_gaps(*, run: AnalysisRun) -> list[Gap]:
+    return list(Gap.objects.filter(run=run).order_by("position"))
+
+
+def run_improvements(*, run: AnalysisRun) -> list[Improvement]:
+    """The run's improvement items by priority; data-quality items are shown as gaps."""
+    return list(Improvement.objects.filter(run=run, data_quality=False).order_by("rank"))
+
+
+def decisions_for_site(*, site_id: int) -> dict[str, ImprovementDecision]:
+    """The site's decisions by improvement key, with who made them and their PDSA
+    steps, in a fixed number of queries."""
+    steps = PdsaEntry.objects.select_related("recorded_by").order_by("recorded_on", "created_at")
+    decisions = (
+        ImprovementDecision.objects.filter(site_id=site_id)
+        .select_related("updated_by")
+        .prefetch_related(Prefetch("pdsa_entries", queryset=steps))
+    )
+    return {decision.key: decision for decision in decisions}
+
+
+def decision_get(*, site: Site, key: str) -> ImprovementDecision | None:
+    return decisions_for_site(site_id=site.pk).get(key)

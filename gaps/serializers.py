@@ -2,18 +2,17 @@
 decisions on improvement items, the site's assumptions and population, and the
 prevalence figures.
 
-A run's results are read from what the run stored (its gaps, improvement items and
-the snapshot of its inputs), never recomputed, so they read the same however often
-they are fetched. Input serializers only parse and type the body; the rules (a need
-split adding up to 100, a reason for a dismissal) are checked in gaps.services and
-sites.services.
+A run's results come from gaps.results (the same typed results the pages show),
+read from what the run stored, never recomputed; these serializers only format
+them. Input serializers only parse and type the body, with fields built from
+core.limits; the rules (a need split adding up to 100, a reason for a dismissal)
+are checked in gaps.services and sites.services.
 
 Choice fields name their schema component explicitly: "status" already means a
 service's status in the schema, and a run's or a decision's status must not be
 merged with it or renamed by hash.
 """
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -23,29 +22,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import User
+from core.limits import DISMISS_REASON, DUE_DATE, MANUAL_RANK, OWNER, PDSA_DATE, PDSA_NOTE, PRINCIPLE_WEIGHT
+from core.serializers import date_field, decimal_field, integer_field, text_field
 from sites.models import AgeBand
+from sites.services import population_limit
 
-from .engine import Kind
-from .models import (
-    AnalysisRun,
-    DecisionStatus,
-    Gap,
-    Improvement,
-    ImprovementDecision,
-    PdsaEntry,
-    PdsaStage,
-    RunStatus,
-    RunTrigger,
-    SiteAssumptions,
-)
-
-NEED_SHARE = {
-    "required": True,
-    "min_value": Decimal(0),
-    "max_value": Decimal(100),
-    "help_text": "Share of the children and young people with a probable mental disorder whose needs "
-    "fall in this grouping (%). The four shares add up to 100.",
-}
+from .models import ASSUMPTION_LIMITS, AnalysisRun, DecisionStatus, PdsaStage, RunStatus, RunTrigger, SiteAssumptions
+from .results import RunResults
 
 
 def _percent(**kwargs: Any) -> serializers.DecimalField:
@@ -95,8 +78,15 @@ class GapNumbersField(serializers.DictField):
     pass
 
 
-def _username(user: User | None) -> str | None:
-    return user.username if user is not None else None
+@extend_schema_field(serializers.CharField(allow_null=True, help_text="The person's username."))
+class UsernameField(serializers.Field[Any, Any, Any, Any]):
+    """A person by username; DRF shows nobody (None) as null without asking the field."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: User) -> str:
+        return value.username
 
 
 # Prevalence and assumptions
@@ -115,150 +105,134 @@ class PrevalenceFigureSerializer(serializers.Serializer[Any]):
 
 
 class GapAssumptionsSerializer(serializers.ModelSerializer[SiteAssumptions]):
-    """The site's assumptions. Read, they show the project's defaults until the site
-    sets its own; written (PUT), every value is replaced."""
+    """The site's assumptions: the project's defaults (version 0) until the site sets
+    its own."""
 
     principle_weights = serializers.DictField(
         child=serializers.DecimalField(max_digits=4, decimal_places=2),
-        required=False,
-        default=dict,
         help_text="Weight of each THRIVE principle in the priority, by principle code, from 0 to 3; "
-        "1 for a principle not listed. Left out of a PUT, every weight goes back to 1.",
+        "1 for a principle not listed.",
     )
     uses_defaults = serializers.SerializerMethodField()
-    updated_by = serializers.SerializerMethodField()
+    updated_by = UsernameField(help_text="Username of whoever last changed them.")
 
     class Meta:
         model = SiteAssumptions
         fields = [
-            "thriving_percent",
-            "advice_percent",
-            "help_percent",
-            "more_help_percent",
-            "risk_percent",
-            "max_wait_weeks",
-            "self_referral_percent",
+            *ASSUMPTION_LIMITS,
             "principle_weights",
             "uses_defaults",
+            "version",
             "updated_by",
             "updated_at",
         ]
-        read_only_fields = ["updated_at"]
-        # The model's defaults would make every field optional; a PUT sets them all.
+        read_only_fields = fields
         extra_kwargs = {
-            "thriving_percent": {
-                "required": True,
-                "help_text": "Share of all children and young people met by Thriving offers (%).",
-            },
-            "advice_percent": NEED_SHARE,
-            "help_percent": NEED_SHARE,
-            "more_help_percent": NEED_SHARE,
-            "risk_percent": NEED_SHARE,
-            "max_wait_weeks": {
-                "required": True,
-                "help_text": "Services that usually wait longer than this many weeks are a gap.",
-            },
-            "self_referral_percent": {
-                "required": True,
-                "help_text": "Less advice and help capacity than this percentage open to self-referral is a gap.",
-            },
+            "version": {"help_text": "Rises with every change, 0 while the site uses the defaults; the ETag."},
+            "updated_at": {"allow_null": True},
         }
 
     @extend_schema_field(serializers.BooleanField(help_text="True until the site saves assumptions of its own."))
     def get_uses_defaults(self, assumptions: SiteAssumptions) -> bool:
         return assumptions.pk is None
 
-    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Username of whoever last changed them."))
-    def get_updated_by(self, assumptions: SiteAssumptions) -> str | None:
-        return _username(assumptions.updated_by)
 
-    def validate_principle_weights(self, weights: dict[str, Decimal]) -> dict[str, float]:
-        # Stored as JSON numbers, as the assumptions page stores them.
-        return {code: float(weight) for code, weight in weights.items()}
+def _assumption_field(name: str, help_text: str) -> Any:
+    limit = ASSUMPTION_LIMITS[name]
+    if isinstance(limit.maximum, Decimal):
+        return decimal_field(limit, max_digits=5, decimal_places=2, help_text=help_text)
+    return integer_field(limit, help_text=help_text)
+
+
+NEED_SHARE = (
+    "Share of the children and young people with a probable mental disorder whose needs fall in this "
+    "grouping (%). The four shares add up to 100."
+)
+
+
+class GapAssumptionsInputSerializer(serializers.Serializer[dict[str, Any]]):
+    """A PUT of the assumptions sets every value."""
+
+    thriving_percent = _assumption_field(
+        "thriving_percent", "Share of all children and young people met by Thriving offers (%)."
+    )
+    advice_percent = _assumption_field("advice_percent", NEED_SHARE)
+    help_percent = _assumption_field("help_percent", NEED_SHARE)
+    more_help_percent = _assumption_field("more_help_percent", NEED_SHARE)
+    risk_percent = _assumption_field("risk_percent", NEED_SHARE)
+    max_wait_weeks = _assumption_field(
+        "max_wait_weeks", "Services that usually wait longer than this many weeks are a gap."
+    )
+    self_referral_percent = _assumption_field(
+        "self_referral_percent", "Less advice and help capacity than this percentage open to self-referral is a gap."
+    )
+    principle_weights = serializers.DictField(
+        child=decimal_field(PRINCIPLE_WEIGHT, max_digits=4, decimal_places=2),
+        required=False,
+        default=dict,
+        help_text="Weight of each THRIVE principle in the priority, by principle code, from 0 to 3; "
+        "1 for a principle not listed. Left out of a PUT, every weight goes back to 1.",
+    )
 
 
 class PopulationByAgeBandSerializer(serializers.Serializer[dict[str, int]]):
-    """Children and young people living in the site, one field per age band. A PUT
-    sets all five bands at once."""
+    """Children and young people living in the site, one field per age band. The five
+    bands are one resource: a PUT sets them all at once."""
 
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        return {
-            band.value: serializers.IntegerField(
-                help_text=f"Children and young people aged {band.label}.",
-                error_messages={
-                    "required": f"Enter the number of people aged {band.label}.",
-                    "invalid": f"The number of people aged {band.label} must be a whole number, like 21000.",
-                    "null": f"Enter the number of people aged {band.label}.",
-                },
-            )
+        fields: dict[str, serializers.Field[Any, Any, Any, Any]] = {
+            band.value: integer_field(population_limit(band), help_text=f"Children and young people aged {band.label}.")
             for band in AgeBand
         }
+        fields["version"] = serializers.IntegerField(
+            read_only=True, help_text="Rises with every change, 0 while no band is set; the ETag."
+        )
+        return fields
 
 
 # Decisions and PDSA
 
 
-class PdsaEntrySerializer(serializers.ModelSerializer[PdsaEntry]):
+class PdsaEntrySerializer(serializers.Serializer[Any]):
+    """A plan-do-study-act step (gaps.results.PdsaResult)."""
+
     stage = PdsaStageField(read_only=True)
-    recorded_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = PdsaEntry
-        fields = ["stage", "note", "recorded_on", "recorded_by", "created_at"]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Username of whoever recorded the step."))
-    def get_recorded_by(self, entry: PdsaEntry) -> str | None:
-        return _username(entry.recorded_by)
+    note = serializers.CharField(read_only=True)
+    recorded_on = serializers.DateField(read_only=True)
+    recorded_by = UsernameField(help_text="Username of whoever recorded the step.")
+    created_at = serializers.DateTimeField(read_only=True)
 
 
 class PdsaInputSerializer(serializers.Serializer[dict[str, Any]]):
     stage = PdsaStageField(error_messages={"invalid_choice": "Choose plan, do, study or act."})
-    note = serializers.CharField(
-        max_length=4000,
+    note = text_field(
+        PDSA_NOTE,
         help_text="What was planned, done, learned or changed.",
         error_messages={
             "required": "Describe what happened in this step.",
             "blank": "Describe what happened in this step.",
-            "max_length": "Describe the step in 4,000 characters or fewer.",
         },
     )
-    recorded_on = serializers.DateField(required=False, help_text="The date of the step; today when left out.")
+    recorded_on = date_field(PDSA_DATE, required=False, help_text="The date of the step; today when left out.")
 
 
-class ImprovementDecisionSerializer(serializers.ModelSerializer[ImprovementDecision]):
-    """What the site decided about an improvement item. An item nobody has decided on
-    yet reads as open, with no owner, date or position."""
+class ImprovementDecisionSerializer(serializers.Serializer[Any]):
+    """What the site decided about an improvement item (gaps.results.DecisionResult).
+    An item nobody has decided on yet reads as open, with nothing set, at version 0."""
 
+    key = serializers.CharField(read_only=True)
     status = DecisionStatusField(read_only=True)
-    pdsa_entries = serializers.SerializerMethodField()
-    updated_by = serializers.SerializerMethodField()
-
-    class Meta:
-        model = ImprovementDecision
-        fields = [
-            "key",
-            "status",
-            "dismiss_reason",
-            "owner",
-            "due_on",
-            "manual_rank",
-            "pdsa_entries",
-            "updated_by",
-            "updated_at",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {"updated_at": {"allow_null": True}}
-
-    @extend_schema_field(PdsaEntrySerializer(many=True))
-    def get_pdsa_entries(self, decision: ImprovementDecision) -> list[dict[str, Any]]:
-        if decision.pk is None:
-            return []
-        return PdsaEntrySerializer(decision.pdsa_entries.all(), many=True).data  # type: ignore[return-value]
-
-    @extend_schema_field(serializers.CharField(allow_null=True, help_text="Username of whoever last decided."))
-    def get_updated_by(self, decision: ImprovementDecision) -> str | None:
-        return _username(decision.updated_by)
+    dismiss_reason = serializers.CharField(read_only=True)
+    owner = serializers.CharField(read_only=True)
+    due_on = serializers.DateField(read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(read_only=True, help_text="Due before today and not dismissed.")
+    manual_rank = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Position chosen by the site; null to follow the priority."
+    )
+    pdsa_entries = PdsaEntrySerializer(many=True, read_only=True)
+    version = serializers.IntegerField(read_only=True, help_text="Rises with every change; the ETag.")
+    updated_by = UsernameField(help_text="Username of whoever last decided.")
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
 class DecisionInputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -268,33 +242,26 @@ class DecisionInputSerializer(serializers.Serializer[dict[str, Any]]):
     status = DecisionStatusField(
         required=False, error_messages={"invalid_choice": "Choose accepted, dismissed or open."}
     )
-    dismiss_reason = serializers.CharField(
+    dismiss_reason = text_field(
+        DISMISS_REASON,
         required=False,
         allow_blank=True,
         allow_null=True,
-        max_length=2000,
         help_text="Needed to dismiss an improvement; kept only while it is dismissed.",
-        error_messages={"max_length": "Give the reason in 2,000 characters or fewer."},
     )
-    owner = serializers.CharField(
+    owner = text_field(
+        OWNER,
         required=False,
         allow_blank=True,
         allow_null=True,
-        max_length=120,
         help_text="The person or team who leads the improvement.",
-        error_messages={"max_length": "Enter the owner in 120 characters or fewer."},
     )
-    due_on = serializers.DateField(required=False, allow_null=True)
-    manual_rank = serializers.IntegerField(
+    due_on = date_field(DUE_DATE, required=False, allow_null=True)
+    manual_rank = integer_field(
+        MANUAL_RANK,
         required=False,
         allow_null=True,
-        min_value=1,
-        max_value=999,
         help_text="Position in the site's list, 1 first; null to follow the priority.",
-        error_messages={
-            "min_value": "The position must be 1 or more.",
-            "max_value": "The position must be 999 or less.",
-        },
     )
 
 
@@ -306,10 +273,12 @@ class RunLinksSerializer(serializers.Serializer[Any]):
 
 
 class GapRunSerializer(serializers.ModelSerializer[AnalysisRun]):
+    """A run, read through gaps.selectors.runs_with_gap_counts."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
     status = RunStatusField(read_only=True)
     trigger = RunTriggerField(read_only=True)
-    requested_by = serializers.SerializerMethodField()
+    requested_by = UsernameField(help_text="Username of whoever asked; null for nightly runs.")
     duration_seconds = serializers.FloatField(read_only=True, allow_null=True)
     gap_count = serializers.SerializerMethodField()
     links = serializers.SerializerMethodField()
@@ -334,21 +303,13 @@ class GapRunSerializer(serializers.ModelSerializer[AnalysisRun]):
         extra_kwargs = {"progress": {"help_text": "Per cent done, 0 to 100."}}
 
     @extend_schema_field(
-        serializers.CharField(allow_null=True, help_text="Username of whoever asked; null for nightly runs.")
-    )
-    def get_requested_by(self, run: AnalysisRun) -> str | None:
-        return _username(run.requested_by)
-
-    @extend_schema_field(
         serializers.IntegerField(
             allow_null=True, help_text="Gaps found, not counting data-quality gaps; null until the run succeeds."
         )
     )
     def get_gap_count(self, run: AnalysisRun) -> int | None:
-        if run.status != RunStatus.SUCCEEDED:
-            return None
-        counted = getattr(run, "gap_count", None)
-        return counted if counted is not None else run.gaps.filter(data_quality=False).count()
+        # Runs read through gaps.selectors.runs_with_gap_counts carry their count.
+        return getattr(run, "gap_count", None) if run.status == RunStatus.SUCCEEDED else None
 
     @extend_schema_field(RunLinksSerializer)
     def get_links(self, run: AnalysisRun) -> dict[str, str]:
@@ -368,95 +329,72 @@ class GapRunRequestSerializer(serializers.Serializer[Any]):
     message = serializers.CharField(help_text="What happened, in words to show the person who asked.")
 
 
-class GapSerializer(serializers.ModelSerializer[Gap]):
-    kind_label = serializers.SerializerMethodField()
+class GapSerializer(serializers.Serializer[Any]):
+    """A gap a run found (gaps.results.GapResult)."""
+
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    kind_label = serializers.CharField()
+    grouping = serializers.CharField(
+        help_text="The THRIVE grouping's code; empty when the gap is not about one grouping."
+    )
+    age_band = serializers.CharField(
+        help_text="The age band, for example 0-4; empty when the gap is not about one band."
+    )
+    principle = serializers.CharField(help_text="The THRIVE principle the gap bears on, by code.")
+    severity = serializers.IntegerField(help_text="From 0 (none) to 100 (the worst).")
+    children_affected = serializers.IntegerField()
     numbers = GapNumbersField(read_only=True)
-
-    class Meta:
-        model = Gap
-        fields = [
-            "key",
-            "kind",
-            "kind_label",
-            "grouping",
-            "age_band",
-            "principle",
-            "severity",
-            "children_affected",
-            "numbers",
-            "sentence",
-            "data_quality",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {
-            "grouping": {"help_text": "The THRIVE grouping's code; empty when the gap is not about one grouping."},
-            "age_band": {"help_text": "The age band, for example 0-4; empty when the gap is not about one band."},
-            "principle": {"help_text": "The THRIVE principle the gap bears on, by code."},
-            "severity": {"help_text": "From 0 (none) to 100 (the worst)."},
-            "data_quality": {"help_text": "A gap in the data (stale records), shown apart from provision gaps."},
-        }
-
-    @extend_schema_field(serializers.CharField())
-    def get_kind_label(self, gap: Gap) -> str:
-        return Kind.LABELS.get(gap.kind, gap.kind)
+    sentence = serializers.CharField()
+    data_quality = serializers.BooleanField(
+        help_text="A gap in the data (stale records), shown apart from provision gaps."
+    )
 
 
-class ImprovementSerializer(serializers.ModelSerializer[Improvement]):
-    position = serializers.SerializerMethodField()
-    gap_keys = serializers.ListField(child=serializers.CharField(), read_only=True)
-    decision = serializers.SerializerMethodField()
+class ImprovementSerializer(serializers.Serializer[Any]):
+    """An improvement item in the site's order (gaps.results.ImprovementResult)."""
 
-    class Meta:
-        model = Improvement
-        fields = [
-            "key",
-            "title",
-            "position",
-            "rank",
-            "priority",
-            "severity",
-            "children_affected",
-            "reach",
-            "principle",
-            "weight",
-            "explanation",
-            "gap_keys",
-            "decision",
-        ]
-        read_only_fields = fields
-        extra_kwargs = {
-            "key": {"help_text": "Stays the same from run to run; the site's decision is kept by it."},
-            "rank": {"help_text": "Position by priority in this run, from 1."},
-            "priority": {"help_text": "severity × reach × principle weight, as the explanation spells out."},
-            "severity": {"help_text": "The worst severity of the item's gaps."},
-        }
-
-    @extend_schema_field(serializers.IntegerField(help_text="Position in the site's order, from 1."))
-    def get_position(self, item: Improvement) -> int:
-        return int(self.context["positions"][item.key])
-
-    @extend_schema_field(ImprovementDecisionSerializer)
-    def get_decision(self, item: Improvement) -> dict[str, Any]:
-        decision = getattr(item, "decision", None) or ImprovementDecision(key=item.key)
-        return ImprovementDecisionSerializer(decision).data
+    key = serializers.CharField(help_text="Stays the same from run to run; the site's decision is kept by it.")
+    title = serializers.CharField()
+    position = serializers.IntegerField(help_text="Position in the site's order, from 1.")
+    rank = serializers.IntegerField(help_text="Position by priority in this run, from 1.")
+    priority = serializers.DecimalField(
+        max_digits=7, decimal_places=1, help_text="severity × reach × principle weight, as the explanation spells out."
+    )
+    severity = serializers.IntegerField(help_text="The worst severity of the item's gaps.")
+    children_affected = serializers.IntegerField()
+    reach = serializers.DecimalField(max_digits=4, decimal_places=2)
+    principle = serializers.CharField()
+    weight = serializers.DecimalField(max_digits=5, decimal_places=2)
+    explanation = serializers.CharField()
+    gap_keys = serializers.ListField(child=serializers.CharField())
+    decision = ImprovementDecisionSerializer()
 
 
 class ComparedGapSerializer(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    kind = serializers.CharField()
+    grouping = serializers.CharField()
+    age_band = serializers.CharField()
+    severity = serializers.IntegerField()
+    sentence = serializers.CharField()
+
+
+class ChangedGapSerializer(serializers.Serializer[Any]):
     key = serializers.CharField(source="gap.key")
     kind = serializers.CharField(source="gap.kind")
     grouping = serializers.CharField(source="gap.grouping")
     age_band = serializers.CharField(source="gap.age_band")
     severity = serializers.IntegerField(source="gap.severity")
     sentence = serializers.CharField(source="gap.sentence")
-
-
-class ChangedGapSerializer(ComparedGapSerializer):
     severity_before = serializers.IntegerField(source="before")
     severity_after = serializers.IntegerField(source="after")
 
 
 class ComparisonSerializer(serializers.Serializer[Any]):
-    previous_run = serializers.UUIDField(help_text="The run this one is compared with.")
+    previous_run = serializers.UUIDField(
+        source="previous_run.public_id", help_text="The run this one is compared with."
+    )
     new = ComparedGapSerializer(many=True, help_text="Gaps found now but not in the previous run.")
     resolved = ComparedGapSerializer(
         many=True, help_text="Gaps of the previous run not found now, with their severity then."
@@ -464,7 +402,7 @@ class ComparisonSerializer(serializers.Serializer[Any]):
     changed = ChangedGapSerializer(many=True, help_text="Gaps in both runs whose severity changed.")
 
 
-# The snapshot of inputs a run stored (gaps.selectors.inputs_snapshot), as plain JSON.
+# What a run used (gaps.snapshot.RunInputs)
 
 
 # A declared field named "label" shadows Field.label only in the stubs: DRF's
@@ -487,7 +425,7 @@ class AssumptionsUsedSerializer(serializers.Serializer[Any]):
     )
     max_wait_weeks = serializers.IntegerField()
     self_referral_percent = serializers.IntegerField(
-        required=False, help_text="The self-referral target; absent from runs made before it could be set (50)."
+        help_text="The self-referral target; 50 for runs made before it could be set."
     )
     principle_weights = serializers.DictField(
         child=serializers.DecimalField(max_digits=4, decimal_places=2),
@@ -519,10 +457,15 @@ class AssessmentUsedSerializer(serializers.Serializer[Any]):
 
 
 class RunInputsSerializer(serializers.Serializer[Any]):
-    analysed_on = serializers.DateField(source="today")
-    groupings = serializers.SerializerMethodField()
+    analysed_on = serializers.DateField()
+    groupings = CodeLabelSerializer(many=True)
     population = PopulationUsedSerializer(many=True, source="age_bands")
-    prevalence = serializers.SerializerMethodField()
+    prevalence = PrevalenceFigureSerializer(
+        many=True,
+        source="figures",
+        help_text="The figures the run used. Runs made before the survey was kept with each run have only "
+        "the percentages: their survey, wave, measure, ages and caveat are blank.",
+    )
     assumptions = AssumptionsUsedSerializer()
     need_by_grouping = serializers.DictField(
         child=serializers.IntegerField(), help_text="Estimated children and young people needing each grouping a year."
@@ -535,37 +478,11 @@ class RunInputsSerializer(serializers.Serializer[Any]):
         allow_null=True, help_text="The latest submitted assessment round; null if there was none."
     )
 
-    @extend_schema_field(CodeLabelSerializer(many=True))
-    def get_groupings(self, inputs: dict[str, Any]) -> list[dict[str, str]]:
-        return [{"code": code, "label": label} for code, label in inputs.get("groupings") or []]
-
-    @extend_schema_field(PrevalenceFigureSerializer(many=True))
-    def get_prevalence(self, inputs: dict[str, Any]) -> Any:
-        """The figures the run used. Runs from before the survey was recorded with the
-        run kept only the percentages; their source reads as blank."""
-        sources = {figure["age_band"]: figure for figure in inputs.get("prevalence") or []}
-        blank = {"survey": "", "wave": "", "measure": "", "source_ages": "", "caveat": ""}
-        figures = [
-            {**blank, **sources.get(band["code"], {}), "age_band": band["code"], "percent": band["prevalence_percent"]}
-            for band in inputs.get("age_bands") or []
-        ]
-        return PrevalenceFigureSerializer(figures, many=True).data
-
-
-@dataclass(frozen=True)
-class RunResults:
-    """What a succeeded run found, read through gaps.selectors by the API."""
-
-    gaps: list[Gap]
-    improvements: list[Improvement]
-    comparison: dict[str, Any] | None
-
 
 class GapRunDetailSerializer(GapRunSerializer):
-    """A run with, once it has succeeded, everything it used and found."""
-
-    # The API reads the results through gaps.selectors and passes them in the context
-    # as `results`: None until the run has succeeded.
+    """A run with, once it has succeeded, everything it used and found: the
+    gaps.results.RunResults the API passes in the context as `results` (None until
+    the run has succeeded)."""
 
     error = serializers.SerializerMethodField()
     inputs = serializers.SerializerMethodField()
@@ -581,23 +498,24 @@ class GapRunDetailSerializer(GapRunSerializer):
         results: RunResults | None = self.context.get("results")
         return results
 
+    def get_gap_count(self, run: AnalysisRun) -> int | None:
+        results = self._results()
+        return None if results is None else results.gap_count
+
     @extend_schema_field(
         serializers.CharField(
             allow_null=True, help_text="What stopped a failed run, in one line; null unless the run failed."
         )
     )
     def get_error(self, run: AnalysisRun) -> str | None:
-        if run.status != RunStatus.FAILED:
-            return None
-        return (run.error or "").strip().split("\n", 1)[0][:300]
+        return self.context.get("failure") if run.status == RunStatus.FAILED else None
 
     @extend_schema_field(
         RunInputsSerializer(allow_null=True, help_text="Everything the run used; null until it succeeds.")
     )
     def get_inputs(self, run: AnalysisRun) -> dict[str, Any] | None:
-        if self._results() is None or not run.inputs:
-            return None
-        return RunInputsSerializer(run.inputs).data
+        results = self._results()
+        return None if results is None else RunInputsSerializer(results.inputs).data
 
     @extend_schema_field(
         GapSerializer(
@@ -620,10 +538,7 @@ class GapRunDetailSerializer(GapRunSerializer):
     )
     def get_improvements(self, run: AnalysisRun) -> Any:
         results = self._results()
-        if results is None:
-            return None
-        positions = {item.key: position for position, item in enumerate(results.improvements, start=1)}
-        return ImprovementSerializer(results.improvements, many=True, context={"positions": positions}).data
+        return None if results is None else ImprovementSerializer(results.improvements, many=True).data
 
     @extend_schema_field(
         ComparisonSerializer(
@@ -632,6 +547,6 @@ class GapRunDetailSerializer(GapRunSerializer):
     )
     def get_comparison(self, run: AnalysisRun) -> dict[str, Any] | None:
         results = self._results()
-        if results is None or results.comparison is None or run.previous is None:
+        if results is None or results.comparison is None:
             return None
-        return ComparisonSerializer({**results.comparison, "previous_run": run.previous.public_id}).data
+        return ComparisonSerializer(results.comparison).data

@@ -15,8 +15,8 @@ from . import services
     retry_backoff=2,
     retry_backoff_max=60,
     max_retries=5,
-    soft_time_limit=120,
-    time_limit=150,
+    soft_time_limit=services.RUN_SOFT_TIME_LIMIT_SECONDS,
+    time_limit=services.RUN_TIME_LIMIT_SECONDS,
 )
 def run_analysis(run_id: int) -> None:
     services.run_execute(run_id=run_id)

@@ -8,35 +8,37 @@ the model classes so the migration can pass its historical models.
 
 from typing import Any
 
+from .groupings import ADVICE, HELP, MORE_HELP, RISK, THRIVING
+
 GROUPINGS = [
     (
-        "thriving",
+        THRIVING,
         "Thriving",
         "Thriving",
         "Population wellbeing promotion, and universal and selective prevention, for children "
         "and young people who are getting on with life.",
     ),
     (
-        "getting-advice",
+        ADVICE,
         "Getting Advice and Signposting",
         "Advice",
         "For mild or temporary difficulties, or ongoing difficulties managed by the family itself: "
         "advice, signposting, self-management and community offers, with no wrong door.",
     ),
     (
-        "getting-help",
+        HELP,
         "Getting Help",
         "Help",
         "Focused, evidence-based help with clear aims and criteria for assessing whether the aims are met.",
     ),
     (
-        "getting-more-help",
+        MORE_HELP,
         "Getting More Help",
         "More help",
         "Extensive, specialist, evidence-based treatment over a predetermined timeframe, aiming at recovery.",
     ),
     (
-        "getting-risk-support",
+        RISK,
         "Getting Risk Support",
         "Risk support",
         "For those not benefiting from or not able to use help who remain a significant risk: "

@@ -4,13 +4,15 @@ A site the user may not see does not exist for them (404), so no response ever
 confirms that another site's object exists.
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
 
-from .models import Membership, Role, Site
+from .models import AgeBand, Membership, Role, Site, SitePopulation
 
 
 def _reads_every_site(user: User | AnonymousUser) -> bool:
@@ -57,3 +59,30 @@ def user_role_label(*, user: User | AnonymousUser, site: Site) -> str:
     if user.is_superuser:
         return "Administrator"
     return ""
+
+
+@dataclass(frozen=True)
+class Population:
+    """Children and young people living in a site by age band (0 for a band not set).
+
+    The five bands are one resource, set all at once: its version is the highest
+    band version, 0 while no band is set."""
+
+    people: dict[str, int]
+    version: int
+
+    @property
+    def is_set(self) -> bool:
+        return any(self.people.values())
+
+
+def population_from_rows(rows: "list[SitePopulation]") -> Population:
+    by_band = {row.age_band: row.people for row in rows}
+    return Population(
+        people={band.value: by_band.get(band.value, 0) for band in AgeBand},
+        version=max((row.version for row in rows), default=0),
+    )
+
+
+def population_get(*, site: Site) -> Population:
+    return population_from_rows(list(SitePopulation.objects.filter(site=site)))

@@ -31,6 +31,7 @@ from gaps.models import (
 from gaps.tests.test_jobs import point_broker_at, wait_for
 from mapping.models import Grouping, Sector
 from sites.models import AgeBand, Site, SitePopulation
+from tests.api import send
 from tests.celery_worker import CeleryWorker
 from tests.factories import OfferFactory, ServiceFactory
 from thrive_site.celery import app as celery_app
@@ -169,7 +170,7 @@ def test_people_who_only_read_site_a_get_403_on_every_gap_write_and_nothing_chan
     client = api_for(request.getfixturevalue(persona))
     before = gap_state(run_a.site)
     for method, url, body in write_requests(run_a):
-        response = getattr(client, method)(url, body, format="json")
+        response = send(client, method, url, body)
         assert response.status_code == 403, (method, url)
     assert gap_state(run_a.site) == before
 
@@ -182,7 +183,7 @@ def test_commissioner_b_gets_404_for_every_gap_read_and_write_of_site_a_and_noth
         assert client.get(url).status_code == 404, url
     before = gap_state(run_a.site)
     for method, url, body in write_requests(run_a):
-        assert getattr(client, method)(url, body, format="json").status_code == 404, (method, url)
+        assert send(client, method, url, body).status_code == 404, (method, url)
     assert gap_state(run_a.site) == before
 
 
@@ -194,7 +195,7 @@ def test_site_a_run_and_improvement_are_404_through_site_b_urls(
     assert client.get(url).status_code == 404
     # Site B has never been analysed, so site A's improvement keys do not exist for it.
     assert client.get(improvement_url(site_b, RISK)).status_code == 404
-    assert client.patch(improvement_url(site_b, RISK), {"status": "accepted"}, format="json").status_code == 404
+    assert send(client, "patch", improvement_url(site_b, RISK), {"status": "accepted"}).status_code == 404
     assert not ImprovementDecision.objects.exists()
 
 
@@ -204,7 +205,7 @@ def test_anonymous_gets_401_on_every_gap_endpoint_and_nothing_changes(api_for: A
         assert client.get(url).status_code == 401, url
     before = gap_state(run_a.site)
     for method, url, body in write_requests(run_a):
-        assert getattr(client, method)(url, body, format="json").status_code == 401, (method, url)
+        assert send(client, method, url, body).status_code == 401, (method, url)
     assert gap_state(run_a.site) == before
 
 
@@ -353,6 +354,8 @@ def test_succeeded_run_lists_improvements_by_priority_with_an_explanation_and_an
         "due_on": None,
         "manual_rank": None,
         "pdsa_entries": [],
+        "overdue": False,
+        "version": 0,
         "updated_by": None,
         "updated_at": None,
     }
@@ -366,10 +369,23 @@ def test_run_results_take_the_same_queries_however_many_decisions_and_pdsa_steps
     with CaptureQueriesContext(connection) as undecided:
         client.get(run_url(run_a))
     for item in run_a.improvements.filter(data_quality=False):
-        gap_services.decision_update(site=run_a.site, key=item.key, user=commissioner_a, status="accepted")
+        gap_services.decision_update(
+            site=run_a.site,
+            key=item.key,
+            user=commissioner_a,
+            source="page",
+            changes={"status": "accepted"},
+            expected_version=None,
+        )
         for stage in ("plan", "do"):
             gap_services.pdsa_record(
-                site=run_a.site, key=item.key, user=commissioner_a, stage=stage, note="A step.", recorded_on=TODAY
+                site=run_a.site,
+                key=item.key,
+                user=commissioner_a,
+                source="page",
+                stage=stage,
+                note="A step.",
+                recorded_on=TODAY,
             )
     with CaptureQueriesContext(connection) as decided:
         body = client.get(run_url(run_a)).json()
@@ -434,7 +450,7 @@ def test_commissioner_accepts_an_improvement_and_assigns_an_owner_and_a_due_date
 ) -> None:
     client = api_for(commissioner_a)
     body = {"status": "accepted", "owner": " CAMHS lead ", "due_on": "2027-03-31"}
-    response = client.patch(improvement_url(run_a.site, RISK), body, format="json")
+    response = send(client, "patch", improvement_url(run_a.site, RISK), body)
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"
     assert response.json()["owner"] == "CAMHS lead"
@@ -453,19 +469,17 @@ def test_dismissing_without_a_reason_is_400_on_dismiss_reason_and_changes_nothin
     api_for: Any, commissioner_a: User, run_a: AnalysisRun
 ) -> None:
     client = api_for(commissioner_a)
-    response = client.patch(improvement_url(run_a.site, RISK), {"status": "dismissed"}, format="json")
+    response = send(client, "patch", improvement_url(run_a.site, RISK), {"status": "dismissed"})
     assert response.status_code == 400
     assert response.json() == {"dismiss_reason": ["Say why the improvement is dismissed."]}
-    response = client.patch(
-        improvement_url(run_a.site, RISK), {"status": "dismissed", "dismiss_reason": "  "}, format="json"
-    )
+    response = send(client, "patch", improvement_url(run_a.site, RISK), {"status": "dismissed", "dismiss_reason": "  "})
     assert response.status_code == 400
     assert not ImprovementDecision.objects.exists()
 
 
 def test_dismissing_with_a_reason_keeps_the_reason(api_for: Any, commissioner_a: User, run_a: AnalysisRun) -> None:
     body = {"status": "dismissed", "dismiss_reason": "Commissioned regionally."}
-    response = api_for(commissioner_a).patch(improvement_url(run_a.site, RISK), body, format="json")
+    response = send(api_for(commissioner_a), "patch", improvement_url(run_a.site, RISK), body)
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["dismiss_reason"]) == ("dismissed", "Commissioned regionally.")
 
@@ -480,7 +494,7 @@ def test_a_decision_field_that_is_not_a_choice_or_a_date_is_400(
         ({"manual_rank": 0}, "manual_rank"),
         ({"owner": "x" * 121}, "owner"),
     ]:
-        response = client.patch(improvement_url(run_a.site, RISK), body, format="json")
+        response = send(client, "patch", improvement_url(run_a.site, RISK), body)
         assert response.status_code == 400, body
         assert list(response.json()) == [field]
     assert not ImprovementDecision.objects.exists()
@@ -491,8 +505,8 @@ def test_null_clears_the_owner_the_due_date_and_the_position(
 ) -> None:
     client = api_for(commissioner_a)
     url = improvement_url(run_a.site, RISK)
-    client.patch(url, {"owner": "CAMHS lead", "due_on": "2027-03-31", "manual_rank": 2}, format="json")
-    response = client.patch(url, {"owner": None, "due_on": None, "manual_rank": None}, format="json")
+    send(client, "patch", url, {"owner": "CAMHS lead", "due_on": "2027-03-31", "manual_rank": 2})
+    response = send(client, "patch", url, {"owner": None, "due_on": None, "manual_rank": None})
     assert response.status_code == 200
     assert (response.json()["owner"], response.json()["due_on"], response.json()["manual_rank"]) == ("", None, None)
     assert response.json()["status"] == "open"
@@ -503,7 +517,7 @@ def test_placing_an_improvement_by_hand_moves_it_in_the_run_list(
 ) -> None:
     client = api_for(commissioner_a)
     last = list(run_a.improvements.filter(data_quality=False).order_by("rank").values_list("key", flat=True))[-1]
-    assert client.patch(improvement_url(run_a.site, last), {"manual_rank": 1}, format="json").status_code == 200
+    assert send(client, "patch", improvement_url(run_a.site, last), {"manual_rank": 1}).status_code == 200
     improvements = client.get(run_url(run_a)).json()["improvements"]
     assert (improvements[0]["key"], improvements[0]["position"]) == (last, 1)
     assert improvements[0]["decision"]["manual_rank"] == 1
@@ -514,7 +528,7 @@ def test_decision_carries_over_to_a_later_run_that_suggests_the_same_improvement
 ) -> None:
     client = api_for(commissioner_a)
     body = {"status": "accepted", "owner": "CAMHS lead", "due_on": "2027-03-31"}
-    assert client.patch(improvement_url(run_a.site, RISK), body, format="json").status_code == 200
+    assert send(client, "patch", improvement_url(run_a.site, RISK), body).status_code == 200
     client.post(improvement_url(run_a.site, RISK, "pdsa/"), {"stage": "plan", "note": "Map crisis offers."})
     later = analyse_now(run_a.site)
     improvements = client.get(run_url(later)).json()["improvements"]
@@ -533,7 +547,7 @@ def test_improvement_key_no_run_of_the_site_suggested_is_404(
     client = api_for(commissioner_a)
     for key in ["grow:no-such-grouping", "nonsense"]:
         assert client.get(improvement_url(run_a.site, key)).status_code == 404
-        assert client.patch(improvement_url(run_a.site, key), {"status": "accepted"}, format="json").status_code == 404
+        assert send(client, "patch", improvement_url(run_a.site, key), {"status": "accepted"}).status_code == 404
         response = client.post(improvement_url(run_a.site, key, "pdsa/"), {"stage": "do", "note": "x"}, format="json")
         assert response.status_code == 404
     assert not ImprovementDecision.objects.exists()
@@ -595,6 +609,7 @@ def test_assumptions_read_as_the_labelled_defaults_until_the_site_sets_its_own(
         "self_referral_percent": 50,
         "principle_weights": {},
         "uses_defaults": True,
+        "version": 0,
         "updated_by": None,
         "updated_at": None,
     }
@@ -604,7 +619,7 @@ def test_commissioner_replaces_the_assumptions_and_the_next_run_uses_them(
     api_for: Any, commissioner_a: User, site_a: Site
 ) -> None:
     client = api_for(commissioner_a)
-    response = client.put(api_url(site_a, "gap-assumptions/"), ASSUMPTIONS, format="json")
+    response = send(client, "put", api_url(site_a, "gap-assumptions/"), ASSUMPTIONS)
     assert response.status_code == 200
     body = response.json()
     assert (body["thriving_percent"], body["risk_percent"], body["max_wait_weeks"]) == ("75.00", "10.00", 12)
@@ -623,7 +638,7 @@ def test_assumptions_whose_shares_do_not_add_up_to_100_are_400_with_the_message(
     api_for: Any, commissioner_a: User, site_a: Site
 ) -> None:
     body = {**ASSUMPTIONS, "risk_percent": "20"}
-    response = api_for(commissioner_a).put(api_url(site_a, "gap-assumptions/"), body, format="json")
+    response = send(api_for(commissioner_a), "put", api_url(site_a, "gap-assumptions/"), body)
     assert response.status_code == 400
     assert response.json() == {
         "non_field_errors": ["The shares of need across the four help groupings add up to 110%. Make them 100%."]
@@ -642,10 +657,10 @@ def test_assumptions_out_of_range_are_400_on_the_field(api_for: Any, commissione
         ({"principle_weights": {"accessibility": "a lot"}}, "principle_weights"),
     ]
     for change, field in changes:
-        response = client.put(api_url(site_a, "gap-assumptions/"), {**ASSUMPTIONS, **change}, format="json")
+        response = send(client, "put", api_url(site_a, "gap-assumptions/"), {**ASSUMPTIONS, **change})
         assert response.status_code == 400, change
         assert list(response.json()) == [field], response.json()
-    response = client.put(api_url(site_a, "gap-assumptions/"), {"thriving_percent": "70"}, format="json")
+    response = send(client, "put", api_url(site_a, "gap-assumptions/"), {"thriving_percent": "70"})
     assert response.status_code == 400
     assert "advice_percent" in response.json()
     assert not SiteAssumptions.objects.exists()
@@ -654,13 +669,13 @@ def test_assumptions_out_of_range_are_400_on_the_field(api_for: Any, commissione
 def test_population_reads_zero_for_bands_not_set(api_for: Any, viewer_a: User, site_a: Site) -> None:
     SitePopulation.objects.create(site=site_a, age_band="5-10", people=30000)
     body = api_for(viewer_a).get(api_url(site_a, "population/")).json()
-    assert body == {"0-4": 0, "5-10": 30000, "11-16": 0, "17-19": 0, "20-25": 0}
+    assert body == {"0-4": 0, "5-10": 30000, "11-16": 0, "17-19": 0, "20-25": 0, "version": 1}
 
 
 def test_commissioner_sets_the_population_of_all_five_bands(api_for: Any, commissioner_a: User, site_a: Site) -> None:
-    response = api_for(commissioner_a).put(api_url(site_a, "population/"), POPULATION, format="json")
+    response = send(api_for(commissioner_a), "put", api_url(site_a, "population/"), POPULATION)
     assert response.status_code == 200
-    assert response.json() == POPULATION
+    assert response.json() == {**POPULATION, "version": 1}
     assert dict(SitePopulation.objects.filter(site=site_a).values_list("age_band", "people")) == POPULATION
 
 
@@ -669,13 +684,13 @@ def test_population_with_a_band_missing_or_out_of_range_is_400_on_that_band(
 ) -> None:
     client = api_for(commissioner_a)
     missing = {band: people for band, people in POPULATION.items() if band != "17-19"}
-    response = client.put(api_url(site_a, "population/"), missing, format="json")
+    response = send(client, "put", api_url(site_a, "population/"), missing)
     assert response.status_code == 400
-    assert response.json() == {"17-19": ["Enter the number of people aged 17 to 19."]}
-    response = client.put(api_url(site_a, "population/"), {**POPULATION, "0-4": -1}, format="json")
+    assert response.json() == {"17-19": ["Enter the number of people aged 17 to 19"]}
+    response = send(client, "put", api_url(site_a, "population/"), {**POPULATION, "0-4": -1})
     assert response.status_code == 400
     assert list(response.json()) == ["0-4"]
-    response = client.put(api_url(site_a, "population/"), {**POPULATION, "0-4": "many"}, format="json")
+    response = send(client, "put", api_url(site_a, "population/"), {**POPULATION, "0-4": "many"})
     assert response.status_code == 400
     assert list(response.json()) == ["0-4"]
     assert not SitePopulation.objects.filter(site=site_a).exists()

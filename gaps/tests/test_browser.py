@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.models import User
 from gaps import services as gap_services
 from gaps.models import AnalysisRun, RunStatus, RunTrigger
-from gaps.selectors import improvements_with_decisions
+from gaps.results import run_results
 from gaps.tests.test_pages import database_url_for_tests, finished_run, gaps_url, seed_prevalence, small_site
 from sites.models import Site
 from tests.browser import screenshot, serious_accessibility_violations, sign_in
@@ -71,7 +71,7 @@ def test_commissioner_watches_a_run_progress_sees_results_without_a_reload_and_a
     assert run.status == RunStatus.SUCCEEDED
     screenshot(page, "gaps-results")
 
-    first = improvements_with_decisions(run=run)[0]
+    first = run_results(run=run).improvements[0]
     page.get_by_role("link", name=first.title).first.click()
     expect(page.get_by_role("heading", name=first.title, level=1)).to_be_visible()
     page.get_by_label("Accept: the site will work on this improvement").check()
@@ -105,12 +105,21 @@ def test_every_gap_analysis_page_has_no_serious_accessibility_violations(
     small_site(site_a, groupings)
     ServiceFactory(site=site_a, name="Old Record", last_checked_on=timezone.localdate() - timedelta(days=500))
     first_run = finished_run(site_a, commissioner_a)
-    items = improvements_with_decisions(run=first_run)
-    gap_services.decision_update(site=site_a, key=items[0].key, user=commissioner_a, status="accepted", owner="Ada")
+    items = run_results(run=first_run).improvements
+    gap_services.decision_update(
+        site=site_a,
+        key=items[0].key,
+        user=commissioner_a,
+        source="page",
+        # Due yesterday: shown as overdue on the list and the improvement's page.
+        changes={"status": "accepted", "owner": "Ada", "due_on": timezone.localdate() - timedelta(days=1)},
+        expected_version=None,
+    )
     gap_services.pdsa_record(
         site=site_a,
         key=items[0].key,
         user=commissioner_a,
+        source="page",
         stage="plan",
         note="Agree a pilot with two schools.",
         recorded_on=timezone.localdate(),
@@ -150,6 +159,23 @@ def test_every_gap_analysis_page_has_no_serious_accessibility_violations(
     page.get_by_role("button", name="Save assumptions").click()
     expect(page.locator(".govuk-error-summary")).to_contain_text("Make them 100%.")
     _check(page, "gaps-a11y-assumptions-error")
+
+    # Someone else saves the decision while the page is open: the refusal shows what they saved.
+    page.goto(live_server.url + gaps_url(site_a, "improvement", key=items[0].key))
+    gap_services.decision_update(
+        site=site_a,
+        key=items[0].key,
+        user=commissioner_a,
+        source="api",
+        changes={"owner": "Team Sam"},
+        expected_version=None,
+    )
+    page.get_by_label("Owner").fill("Priya Shah")
+    page.get_by_role("button", name="Save decision").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("changed this decision")
+    expect(page.locator("#stale-notice")).to_contain_text("Team Sam")
+    expect(page.get_by_label("Owner")).to_have_value("Priya Shah")
+    _check(page, "gaps-a11y-improvement-stale")
 
     queued = AnalysisRun.objects.create(site=site_a, trigger=RunTrigger.PAGE, requested_by=commissioner_a)
     AnalysisRun.objects.filter(pk=queued.pk).update(

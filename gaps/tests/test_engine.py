@@ -5,11 +5,6 @@ from datetime import date
 from decimal import Decimal
 
 from gaps.engine import (
-    ADVICE,
-    HELP,
-    MORE_HELP,
-    RISK,
-    THRIVING,
     AgeBandInput,
     AnalysisInput,
     AssessmentInput,
@@ -27,6 +22,7 @@ from gaps.engine import (
     stale_gaps,
     wait_gaps,
 )
+from mapping.groupings import ADVICE, HELP, MORE_HELP, RISK, THRIVING
 
 TODAY = date(2026, 11, 1)
 GROUPINGS = (
@@ -41,6 +37,8 @@ ASSUMPTIONS = Assumptions(
     need_split_percent={ADVICE: Decimal(50), HELP: Decimal(30), MORE_HELP: Decimal(15), RISK: Decimal(5)},
     max_wait_weeks=18,
     principle_weights={},
+    stale_after_days=365,
+    self_referral_percent=50,
 )
 # 10,000 young people aged 11 to 16 with 20% prevalence: 2,000 with need, so
 # Advice 1,000, Help 600, More Help 300, Risk Support 100; Thriving 8,000.

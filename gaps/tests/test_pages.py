@@ -33,7 +33,7 @@ from gaps.models import (
     RunTrigger,
     SiteAssumptions,
 )
-from gaps.selectors import improvements_with_decisions
+from gaps.results import run_results
 from sites.models import AgeBand, Site, SitePopulation
 from tests.celery_worker import CeleryWorker, point_broker_at
 from tests.factories import OfferFactory, ServiceFactory
@@ -115,6 +115,15 @@ def population_post(*people: str) -> dict[str, str]:
     return {"action": "population", **dict(zip(names, people, strict=True))}
 
 
+def post_form(client: Client, url: str, data: dict[str, str] | None = None, **kwargs: Any) -> Any:
+    """Post as the page's forms would: with the version each form showed when the page
+    was loaded (a test about something else than two people saving at once)."""
+    page = client.get(url)
+    html = page.content.decode() if page.status_code == 200 else ""
+    versions = dict(re.findall(r'name="([\w-]*version)" value="(\d+)"', html))
+    return client.post(url, {**versions, **(data or {})}, **kwargs)
+
+
 def titles_in_order(html: str) -> list[str]:
     return re.findall(r'class="govuk-summary-card__title">.*?<a class="govuk-link" href="[^"]+">([^<]+)</a>', html)
 
@@ -139,7 +148,7 @@ def analysed_site_a(site_a: Site, commissioner_a: User, groupings: dict[str, Any
 
 @pytest.fixture
 def first_key(analysed_site_a: AnalysisRun) -> str:
-    return improvements_with_decisions(run=analysed_site_a)[0].key
+    return run_results(run=analysed_site_a).improvements[0].key
 
 
 # Who may see and do what ------------------------------------------------------------------
@@ -205,7 +214,7 @@ def test_commissioner_can_make_every_change(
 ) -> None:
     client = client_for(commissioner_a)
     for url, data in write_posts(site_a, first_key):
-        response = client.post(url, data)
+        response = post_form(client, url, data)
         assert response.status_code == 302, (url, data.get("action"), response.content.decode()[:2000])
     assert AnalysisRun.objects.filter(site=site_a, status=RunStatus.QUEUED).count() == 1
     assert ImprovementDecision.objects.get(site=site_a, key=first_key).status == DecisionStatus.ACCEPTED
@@ -232,7 +241,7 @@ def test_readers_see_every_gap_page_without_controls_and_cannot_change_anything(
             assert control not in html, (url, control)
     runs_before = AnalysisRun.objects.filter(site=site_a).count()
     for url, data in write_posts(site_a, first_key):
-        assert client.post(url, data).status_code == 403, (url, data.get("action"))
+        assert post_form(client, url, data).status_code == 403, (url, data.get("action"))
     assert nothing_changed(site_a, runs_before)
 
 
@@ -248,7 +257,7 @@ def test_commissioner_of_another_site_gets_404_for_every_gap_page_and_change(
         assert client.get(url).status_code == 404, url
     runs_before = AnalysisRun.objects.filter(site=site_a).count()
     for url, data in write_posts(site_a, first_key):
-        assert client.post(url, data).status_code == 404, (url, data.get("action"))
+        assert post_form(client, url, data).status_code == 404, (url, data.get("action"))
     assert nothing_changed(site_a, runs_before)
 
 
@@ -275,7 +284,7 @@ def test_anonymous_visitor_is_sent_to_sign_in_from_every_gap_page_and_change(
         assert response.status_code == 302, url
         assert response.url.startswith(reverse("login")), url
     for url, data in write_posts(site_a, first_key):
-        response = client.post(url, data)
+        response = post_form(client, url, data)
         assert response.status_code == 302 and response.url.startswith(reverse("login")), url
     assert nothing_changed(site_a, 1)
 
@@ -287,7 +296,8 @@ def test_an_improvement_no_run_suggested_is_not_found(
     client = client_for(commissioner_a)
     assert client.get(gaps_url(site_a, "improvement", key="grow:nowhere")).status_code == 404
     assert (
-        client.post(gaps_url(site_a, "improvement", key="grow:nowhere"), decision_post("accepted")).status_code == 404
+        post_form(client, gaps_url(site_a, "improvement", key="grow:nowhere"), decision_post("accepted")).status_code
+        == 404
     )
     assert not ImprovementDecision.objects.exists()
 
@@ -422,7 +432,7 @@ def test_run_page_shows_ranked_improvements_gaps_and_what_the_run_used(
         client_for(viewer_a).get(gaps_url(site_a, "run-detail", public_id=analysed_site_a.public_id)).content.decode()
     )
     titles = titles_in_order(html)
-    assert titles == [i.title for i in improvements_with_decisions(run=analysed_site_a)]
+    assert titles == [i.title for i in run_results(run=analysed_site_a).improvements]
     assert "Increase Getting Risk Support capacity to meet estimated need" in titles
     assert "Getting Risk Support: no active service in the register offers this grouping." in html
     assert "No service" in html  # a kind label
@@ -446,7 +456,9 @@ def test_results_of_a_run_do_not_change_when_the_assumptions_change(
     client_for: Any, commissioner_a: User, site_a: Site, analysed_site_a: AnalysisRun
 ) -> None:
     client = client_for(commissioner_a)
-    response = client.post(gaps_url(site_a, "assumptions"), assumptions_post(max_wait_weeks="7", thriving_percent="75"))
+    response = post_form(
+        client, gaps_url(site_a, "assumptions"), assumptions_post(max_wait_weeks="7", thriving_percent="75")
+    )
     assert response.status_code == 302
     PrevalenceFigure.objects.filter(age_band="11-16").update(wave="Edited later")
     html = client.get(gaps_url(site_a, "run-detail", public_id=analysed_site_a.public_id)).content.decode()
@@ -473,8 +485,8 @@ def test_second_run_shows_the_comparison_and_keeps_the_decisions(
     client_for: Any, commissioner_a: User, site_a: Site, analysed_site_a: AnalysisRun, groupings: dict[str, Any]
 ) -> None:
     client = client_for(commissioner_a)
-    first = improvements_with_decisions(run=analysed_site_a)[0]
-    client.post(gaps_url(site_a, "improvement", key=first.key), decision_post("accepted", owner="Ada Lovelace"))
+    first = run_results(run=analysed_site_a).improvements[0]
+    post_form(client, gaps_url(site_a, "improvement", key=first.key), decision_post("accepted", owner="Ada Lovelace"))
     risk = ServiceFactory(site=site_a, name="Risk Panel", sector="social_care")
     OfferFactory(service=risk, grouping=groupings["getting-risk-support"], capacity_share=100)
     second = finished_run(site_a, commissioner_a)
@@ -513,14 +525,34 @@ def test_run_page_reads_results_in_a_fixed_number_of_queries(
 ) -> None:
     client = client_for(commissioner_a)
     url = gaps_url(site_a, "run-detail", public_id=analysed_site_a.public_id)
-    items = improvements_with_decisions(run=analysed_site_a)
-    gap_services.decision_update(site=site_a, key=items[0].key, user=commissioner_a, status="accepted")
+    items = run_results(run=analysed_site_a).improvements
+    gap_services.decision_update(
+        site=site_a,
+        key=items[0].key,
+        user=commissioner_a,
+        source="page",
+        changes={"status": "accepted"},
+        expected_version=None,
+    )
     with CaptureQueriesContext(connection) as before:
         client.get(url)
     for item in items:
-        gap_services.decision_update(site=site_a, key=item.key, user=commissioner_a, status="accepted", owner="X")
+        gap_services.decision_update(
+            site=site_a,
+            key=item.key,
+            user=commissioner_a,
+            source="page",
+            changes={"status": "accepted", "owner": "X"},
+            expected_version=None,
+        )
         gap_services.pdsa_record(
-            site=site_a, key=item.key, user=commissioner_a, stage="plan", note="Plan", recorded_on=date(2026, 1, 1)
+            site=site_a,
+            key=item.key,
+            user=commissioner_a,
+            source="page",
+            stage="plan",
+            note="Plan",
+            recorded_on=date(2026, 1, 1),
         )
     with CaptureQueriesContext(connection) as after:
         client.get(url)
@@ -534,8 +566,10 @@ def test_run_page_reads_results_in_a_fixed_number_of_queries(
 def test_dismissing_without_a_reason_shows_an_error_and_saves_nothing(
     client_for: Any, commissioner_a: User, site_a: Site, first_key: str
 ) -> None:
-    response = client_for(commissioner_a).post(
-        gaps_url(site_a, "improvement", key=first_key), decision_post("dismissed", reason="  ")
+    response = post_form(
+        client_for(commissioner_a),
+        gaps_url(site_a, "improvement", key=first_key),
+        decision_post("dismissed", reason="  "),
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -551,7 +585,7 @@ def test_dismissing_with_a_reason_records_it_and_readers_see_it(
     client_for: Any, commissioner_a: User, viewer_a: User, site_a: Site, first_key: str
 ) -> None:
     url = gaps_url(site_a, "improvement", key=first_key)
-    response = client_for(commissioner_a).post(url, decision_post("dismissed", reason="Covered by the ICB plan."))
+    response = post_form(client_for(commissioner_a), url, decision_post("dismissed", reason="Covered by the ICB plan."))
     assert response.status_code == 302
     decision = ImprovementDecision.objects.get(site=site_a, key=first_key)
     assert (decision.status, decision.dismiss_reason) == (DecisionStatus.DISMISSED, "Covered by the ICB plan.")
@@ -566,7 +600,7 @@ def test_accepting_with_an_owner_and_due_date_then_clearing_the_date(
 ) -> None:
     client = client_for(commissioner_a)
     url = gaps_url(site_a, "improvement", key=first_key)
-    response = client.post(url, decision_post("accepted", owner="CAMHS partnership lead", due=date(2027, 3, 31)))
+    response = post_form(client, url, decision_post("accepted", owner="CAMHS partnership lead", due=date(2027, 3, 31)))
     assert response.status_code == 302
     html = client.get(url).content.decode()
     assert "has been saved: Accepted" in html
@@ -578,7 +612,7 @@ def test_accepting_with_an_owner_and_due_date_then_clearing_the_date(
         date(2027, 3, 31),
     )
 
-    client.post(url, decision_post("accepted", owner="CAMHS partnership lead"))
+    post_form(client, url, decision_post("accepted", owner="CAMHS partnership lead"))
     decision.refresh_from_db()
     assert decision.due_on is None
 
@@ -589,7 +623,7 @@ def test_an_impossible_due_date_is_refused_in_plain_words(
 ) -> None:
     data = decision_post("accepted")
     data.update({"decision-due_on_0": "31", "decision-due_on_1": "2", "decision-due_on_2": "2027"})
-    html = client_for(commissioner_a).post(gaps_url(site_a, "improvement", key=first_key), data).content.decode()
+    html = post_form(client_for(commissioner_a), gaps_url(site_a, "improvement", key=first_key), data).content.decode()
     assert "The due date must be a real date, like 31 3 2027" in html
     assert not ImprovementDecision.objects.exists()
 
@@ -602,18 +636,18 @@ def test_a_manual_position_reorders_the_list_and_clearing_it_restores_priority_o
     detail = gaps_url(site_a, "run-detail", public_id=analysed_site_a.public_id)
     by_priority = titles_in_order(client.get(detail).content.decode())
     assert len(by_priority) >= 3
-    third = improvements_with_decisions(run=analysed_site_a)[2]
+    third = run_results(run=analysed_site_a).improvements[2]
 
     url = gaps_url(site_a, "improvement", key=third.key)
-    assert client.post(url, {"action": "position", "position-manual_rank": "1"}).status_code == 302
+    assert post_form(client, url, {"action": "position", "position-manual_rank": "1"}).status_code == 302
     moved = titles_in_order(client.get(detail).content.decode())
     assert moved == [by_priority[2], by_priority[0], by_priority[1], *by_priority[3:]]
     assert "placed at 1 by the site" in client.get(detail).content.decode()
 
-    bad = client.post(url, {"action": "position", "position-manual_rank": "0"}).content.decode()
-    assert "The position must be 1 or more" in bad
+    bad = post_form(client, url, {"action": "position", "position-manual_rank": "0"}).content.decode()
+    assert "Position must be 1 or more" in bad
 
-    assert client.post(url, {"action": "position-clear"}).status_code == 302
+    assert post_form(client, url, {"action": "position-clear"}).status_code == 302
     assert titles_in_order(client.get(detail).content.decode()) == by_priority
 
 
@@ -632,13 +666,13 @@ def test_pdsa_steps_are_recorded_and_listed_in_date_order(
             "pdsa-recorded_on_2": "2026",
             "pdsa-note": note,
         }
-        assert client.post(url, data).status_code == 302
+        assert post_form(client, url, data).status_code == 302
     html = client.get(url).content.decode()
     assert html.index("Agree a pilot") < html.index("Ran the pilot in two schools")
     assert "3 Feb 2026" in html and "20 Feb 2026" in html
     assert PdsaEntry.objects.filter(decision__site=site_a, decision__key=first_key).count() == 2
 
-    empty = client.post(url, {"action": "pdsa", "pdsa-stage": "study", "pdsa-note": ""}).content.decode()
+    empty = post_form(client, url, {"action": "pdsa", "pdsa-stage": "study", "pdsa-note": ""}).content.decode()
     assert "Describe what happened in this step" in empty
     assert "Enter the date of the step" in empty
     assert PdsaEntry.objects.count() == 2
@@ -651,8 +685,10 @@ def test_pdsa_steps_are_recorded_and_listed_in_date_order(
 def test_need_split_that_does_not_add_up_to_100_is_refused_and_nothing_is_saved(
     client_for: Any, commissioner_a: User, site_a: Site
 ) -> None:
-    response = client_for(commissioner_a).post(
-        gaps_url(site_a, "assumptions"), assumptions_post(risk_percent="10", thriving_percent="70")
+    response = post_form(
+        client_for(commissioner_a),
+        gaps_url(site_a, "assumptions"),
+        assumptions_post(risk_percent="10", thriving_percent="70"),
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -666,17 +702,19 @@ def test_need_split_that_does_not_add_up_to_100_is_refused_and_nothing_is_saved(
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"weight_accessibility": "4"}, "The weight for Accessibility must be 3 or less"),
-        ({"self_referral_percent": "150"}, "The self-referral target must be 100% or less"),
-        ({"self_referral_percent": "half"}, "The self-referral target must be a whole number, like 50"),
-        ({"max_wait_weeks": "105"}, "The maximum wait target must be 104 weeks or less"),
-        ({"max_wait_weeks": ""}, "Enter the maximum wait target in weeks"),
+        ({"weight_accessibility": "4"}, "Weight for Accessibility must be 3 or less"),
+        ({"self_referral_percent": "150"}, "Self-referral target must be 100% or less"),
+        ({"self_referral_percent": "half"}, "Self-referral target must be a whole number, like 50"),
+        ({"max_wait_weeks": "105"}, "Maximum wait target must be 104 weeks or less"),
+        ({"max_wait_weeks": ""}, "Enter the maximum wait target"),
     ],
 )
 def test_an_out_of_range_weight_or_target_is_refused_and_nothing_is_saved(
     client_for: Any, commissioner_a: User, site_a: Site, change: dict[str, str], message: str
 ) -> None:
-    html = client_for(commissioner_a).post(gaps_url(site_a, "assumptions"), assumptions_post(**change)).content.decode()
+    html = post_form(
+        client_for(commissioner_a), gaps_url(site_a, "assumptions"), assumptions_post(**change)
+    ).content.decode()
     assert message in html
     assert not SiteAssumptions.objects.filter(site=site_a).exists()
 
@@ -689,7 +727,8 @@ def test_commissioner_changes_assumptions_and_weights_and_the_page_marks_them_as
     before = client.get(gaps_url(site_a, "assumptions")).content.decode()
     assert "every value is the project's default" in before
     assert "Project default: 80." in before
-    response = client.post(
+    response = post_form(
+        client,
         gaps_url(site_a, "assumptions"),
         assumptions_post(
             thriving_percent="75",
@@ -715,7 +754,9 @@ def test_commissioner_changes_assumptions_and_weights_and_the_page_marks_them_as
 @pytest.mark.django_db
 def test_commissioner_sets_the_population_by_age_band(client_for: Any, commissioner_a: User, site_a: Site) -> None:
     client = client_for(commissioner_a)
-    response = client.post(gaps_url(site_a, "assumptions"), population_post("16500", "21000", "20500", "9800", "19000"))
+    response = post_form(
+        client, gaps_url(site_a, "assumptions"), population_post("16500", "21000", "20500", "9800", "19000")
+    )
     assert response.status_code == 302
     assert dict(SitePopulation.objects.filter(site=site_a).values_list("age_band", "people")) == {
         "0-4": 16500,
@@ -724,12 +765,12 @@ def test_commissioner_sets_the_population_by_age_band(client_for: Any, commissio
         "17-19": 9800,
         "20-25": 19000,
     }
-    bad = client.post(
-        gaps_url(site_a, "assumptions"), population_post("100", "", "-5", "9800", "lots")
+    bad = post_form(
+        client, gaps_url(site_a, "assumptions"), population_post("100", "", "-5", "9800", "lots")
     ).content.decode()
     assert "Enter the number of people aged 5 to 10" in bad
-    assert "The number of people aged 11 to 16 must be 0 or more" in bad
-    assert "The number of people aged 20 to 25 must be a whole number" in bad
+    assert "Number of people aged 11 to 16 must be 0 or more" in bad
+    assert "Number of people aged 20 to 25 must be a whole number" in bad
     assert SitePopulation.objects.get(site=site_a, age_band="0-4").people == 16500
 
 
@@ -793,13 +834,13 @@ def test_demo_commissioner_runs_the_analysis_decides_runs_again_and_sees_decisio
         assert deliberate in top, (deliberate, titles[:8])
     assert "Changes since the previous analysis" in html  # against the demo's own run
 
-    items = improvements_with_decisions(run=run)
+    items = run_results(run=run).improvements
     owners = {items[0].key: "Priya Shah", items[1].key: "Northbridge CAMHS lead"}
     for key, owner in owners.items():
-        response = client.post(gaps_url(site, "improvement", key=key), decision_post("accepted", owner=owner))
+        response = post_form(client, gaps_url(site, "improvement", key=key), decision_post("accepted", owner=owner))
         assert response.status_code == 302
     # A change to the local assumptions before the next run: a longer wait target.
-    assert client.post(gaps_url(site, "assumptions"), assumptions_post(max_wait_weeks="30")).status_code == 302
+    assert post_form(client, gaps_url(site, "assumptions"), assumptions_post(max_wait_weeks="30")).status_code == 302
 
     assert client.post(gaps_url(site, "run-request")).status_code == 302
     second = AnalysisRun.objects.filter(site=site, trigger=RunTrigger.PAGE).exclude(pk=run.pk).get()

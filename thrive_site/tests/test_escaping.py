@@ -251,10 +251,21 @@ def hostile_site_a(site_a: Site, commissioner_a: User, groupings: dict[str, Grou
     run = _analysed(site_a, commissioner_a, groupings)
     key = improvements_with_decisions(run=run)[0].key
     gap_services.decision_update(
-        site=site_a, key=key, user=commissioner_a, status="dismissed", dismiss_reason=PAYLOAD, owner=PAYLOAD[:120]
+        site=site_a,
+        key=key,
+        user=commissioner_a,
+        source="page",
+        changes={"status": "dismissed", "dismiss_reason": PAYLOAD, "owner": PAYLOAD[:120]},
+        expected_version=None,
     )
     gap_services.pdsa_record(
-        site=site_a, key=key, user=commissioner_a, stage="plan", note=PAYLOAD, recorded_on=datetime.date(2026, 3, 1)
+        site=site_a,
+        key=key,
+        user=commissioner_a,
+        source="page",
+        stage="plan",
+        note=PAYLOAD,
+        recorded_on=datetime.date(2026, 3, 1),
     )
     return {"service": service, "organisation": organisation, "run": run, "key": key}
 
