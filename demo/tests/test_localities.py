@@ -114,7 +114,7 @@ def _set(path: str, value: Any) -> Change:
             "services[1].offers.grouping (Eastmere Crisis and Home Treatment)",
             "'getting-lost': not known here. Use one of: thriving, getting-advice,",
         ),
-        (_set("population", {"0-4": 10}), "population.5-10", "Enter the number of people aged 5 to 10."),
+        (_set("population", {"0-4": 10}), "population.5-10", "Enter the number of people aged 5 to 10"),
     ],
 )
 def test_a_wrong_locality_file_is_refused_at_its_place_and_nothing_is_written(

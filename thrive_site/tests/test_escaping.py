@@ -28,7 +28,7 @@ from assessment.services import (
 )
 from gaps import services as gap_services
 from gaps.models import AnalysisRun, RunStatus, RunTrigger
-from gaps.selectors import improvements_with_decisions
+from gaps.results import run_results
 from mapping.models import Area, Grouping, Service
 from sites.models import AgeBand, Site, SitePopulation
 from tests.factories import AreaFactory, OfferFactory, OrganisationFactory, ServiceFactory
@@ -174,7 +174,7 @@ def test_an_instrument_file_of_script_payloads_is_shown_as_text_on_every_page(
 ) -> None:
     client = client_for(commissioner_a)
     run: AnalysisRun = scored_site_a["run"]
-    improvement_keys = [row.key for row in improvements_with_decisions(run=run)]
+    improvement_keys = [row.key for row in run_results(run=run).improvements]
     assert any(key.startswith("principle") or ":" in key for key in improvement_keys)
     gaps = {"site_slug": site_a.slug}
     urls = [
@@ -249,7 +249,7 @@ def hostile_site_a(site_a: Site, commissioner_a: User, groupings: dict[str, Grou
     OfferFactory(service=service, grouping=groupings["getting-help"], capacity_share=60, description=PAYLOAD)
     OfferFactory(service=service, grouping=groupings["getting-risk-support"], capacity_share=40, description=PAYLOAD)
     run = _analysed(site_a, commissioner_a, groupings)
-    key = improvements_with_decisions(run=run)[0].key
+    key = run_results(run=run).improvements[0].key
     gap_services.decision_update(
         site=site_a,
         key=key,
