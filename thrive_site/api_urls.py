@@ -13,6 +13,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.permissions import IsAuthenticated
 
+from activity import api as activity_api
 from assessment import api as assessment_api
 from gaps import api as gaps_api
 from mapping import api as mapping_api
@@ -72,4 +73,5 @@ urlpatterns = [
     ),
     path(f"{assessment_round}results/", assessment_api.RoundResultsApi.as_view(), name="api-round-results"),
     path(f"{site}assessment/comparison/", assessment_api.ComparisonApi.as_view(), name="api-assessment-comparison"),
+    path(f"{site}activity/", activity_api.ActivityApi.as_view(), name="api-activity"),
 ]

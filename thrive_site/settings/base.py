@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "mapping",
     "assessment",
     "gaps",
+    "activity",
 ]
 
 MIDDLEWARE = [
