@@ -29,7 +29,6 @@ from .selectors import (
     organisation_get,
     organisations_for_site,
     service_get,
-    service_history,
     service_is_stale,
     services_with_offers,
     stale_cutoff,
@@ -79,11 +78,7 @@ class ServiceDetailView(SiteScopedMixin, TemplateView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         service = service_get(site=self.site, public_id=kwargs["public_id"])
-        context.update(
-            service=service,
-            is_stale=service_is_stale(service=service),
-            history=service_history(service=service),
-        )
+        context.update(service=service, is_stale=service_is_stale(service=service))
         return context
 
 
