@@ -331,7 +331,9 @@ def test_archived_service_leaves_the_register_and_keeps_its_page(
     assert "has no services registered yet" in listing
     detail = client.get(reverse("mapping:service-detail", kwargs=kwargs)).content.decode()
     assert "This service was archived" in detail
-    assert "Service archived" in detail
+    history_url = reverse("activity:service-history", kwargs=kwargs)
+    assert history_url in detail
+    assert "Service archived" in client.get(history_url).content.decode()
 
 
 def test_service_list_filters_by_grouping_age_and_staleness(
