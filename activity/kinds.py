@@ -38,7 +38,7 @@ Found = dict[str, Any]
 BOOKKEEPING = frozenset({"id", "public_id", "site", "version", "mapping_version", "created_at", "updated_at"})
 
 
-def _round_label(sequence: int | None) -> str:
+def round_label(sequence: int | None) -> str:
     if sequence is None:
         return "A round"
     return "Baseline" if sequence == 0 else f"Follow-up {sequence}"
@@ -268,7 +268,7 @@ class RoundKind(Kind):
         return {"live": set(Round.objects.filter(pk__in={row.id for row in rows}).values_list("pk", flat=True))}
 
     def subject(self, row: Any, found: Found) -> str:
-        return _round_label(row.sequence)
+        return round_label(row.sequence)
 
     def url(self, row: Any, found: Found, site: Site) -> str | None:
         if row.id not in found["live"]:
@@ -312,7 +312,7 @@ class _RoundPartKind(Kind):
 
     def where(self, row: Any, found: Found) -> str:
         round_ = found["rounds"].get(row.round_id) or found["gone"].get(row.round_id)
-        return f"{_item_label(found['items'].get(row.item_id))}, {_round_label(getattr(round_, 'sequence', None))}"
+        return f"{_item_label(found['items'].get(row.item_id))}, {round_label(getattr(round_, 'sequence', None))}"
 
     def url(self, row: Any, found: Found, site: Site) -> str | None:
         round_ = found["rounds"].get(row.round_id)
@@ -361,7 +361,7 @@ class RatingKind(_RoundPartKind):
         return {"created": "Rating recorded", "changed": "Rating changed", "deleted": "Rating deleted"}[action]
 
 
-def _improvements(site: Site, keys: set[str]) -> tuple[dict[str, str], set[str]]:
+def improvement_titles(site: Site, keys: set[str]) -> tuple[dict[str, str], set[str]]:
     """Each key's title, from the latest run that suggested it, and the keys whose
     improvement page can be opened (a finished run lists it)."""
     if not keys:
@@ -397,7 +397,7 @@ class DecisionKind(Kind):
     }
 
     def lookups(self, site: Site, rows: Sequence[Any]) -> Found:
-        titles, open_ = _improvements(site, {row.key for row in rows})
+        titles, open_ = improvement_titles(site, {row.key for row in rows})
         return {"titles": titles, "open": open_}
 
     def subject(self, row: Any, found: Found) -> str:
@@ -444,7 +444,7 @@ class PdsaKind(Kind):
         ids = {row.decision_id for row in rows}
         keys = dict(ImprovementDecision.objects.filter(pk__in=ids).values_list("pk", "key"))
         keys |= {pk: row.key for pk, row in _latest_rows(ImprovementDecision, ids - set(keys)).items()}
-        titles, open_ = _improvements(site, set(keys.values()))
+        titles, open_ = improvement_titles(site, set(keys.values()))
         return {"keys": keys, "titles": titles, "open": open_}
 
     def subject(self, row: Any, found: Found) -> str:

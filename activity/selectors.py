@@ -41,7 +41,7 @@ from gaps.models import ImprovementDecision
 from mapping.models import Organisation, Service
 from sites.models import Site
 
-from .kinds import BOOKKEEPING, KIND_BY_KEY, KINDS, Action, Kind, _improvements, _round_label
+from .kinds import BOOKKEEPING, KIND_BY_KEY, KINDS, Action, Kind, improvement_titles, round_label
 
 PER_PAGE = 25
 # Rows one save writes land within milliseconds; two seconds leaves room for a slow
@@ -74,7 +74,6 @@ class Entry:
     source: str
     how: str
     kind: str
-    kind_noun: str
     action: Action
     headline: str
     subject: str
@@ -87,10 +86,6 @@ class Entry:
     @property
     def day(self) -> date:
         return timezone.localdate(self.when)
-
-    @property
-    def when_text(self) -> str:
-        return when_text(self.when)
 
     @property
     def time_text(self) -> str:
@@ -388,7 +383,6 @@ class _Draft:
             source=source,
             how=HOW.get(source, ""),
             kind=kind.key,
-            kind_noun=kind.noun,
             action=self.action,
             headline=self.headline,
             subject=self.subject,
@@ -623,7 +617,7 @@ def round_history(*, site: Site, public_id: UUID | str) -> RecordHistory:
     unrecorded, since = _recorded(Round, Q(pk=pk), Q(id=pk))
     sequence = live.sequence if live else _last_name(Round, pk, "sequence")
     return RecordHistory(
-        title=_round_label(sequence),
+        title=round_label(sequence),
         noun="round",
         url=reverse("assessment:round-detail", kwargs={"site_slug": site.slug, "public_id": public_id})
         if live
@@ -646,7 +640,7 @@ def decision_history(*, site: Site, key: str) -> RecordHistory:
         raise Http404("No such improvement")
     live = set(ImprovementDecision.objects.filter(site=site, key=key).values_list("pk", flat=True))
     past = set(ImprovementDecision.history.filter(site_id=site.pk, key=key).values_list("id", flat=True))
-    titles, open_ = _improvements(site, {key})
+    titles, open_ = improvement_titles(site, {key})
     if not live and not past and key not in titles:
         raise Http404("No such improvement")
     ids = live | past
