@@ -530,8 +530,9 @@ def test_the_feed_reads_a_fixed_number_of_queries_however_many_entries_a_page_ho
             Membership(site=site_a, user=User.objects.create(username=f"new-{number}"), role=Role.VIEWER),
             commissioner_a,
         )
-        site_a.region = f"Region {number}"
-        saved(site_a, commissioner_a)
+        for user in (commissioner_a, colleague):  # one person's saves moments apart would read as one
+            site_a.region = f"Region {number} by {user}"
+            saved(site_a, user)
 
     def queries() -> int:
         client.get(url)
