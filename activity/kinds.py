@@ -411,15 +411,13 @@ class DecisionKind(Kind):
     def headline(self, action: Action, changes: RawChanges, row: Any, found: Found) -> str:
         if action == "deleted":
             return "Decision deleted"
-        status = changes.get("status", (None, None))[1] if "status" in changes else None
-        if action == "created":
-            status = row.status
+        status = row.status if action == "created" else changes.get("status", (None, None))[1]
         if status == DecisionStatus.ACCEPTED:
             return "Improvement accepted"
         if status == DecisionStatus.DISMISSED:
             return "Improvement dismissed"
         if status == DecisionStatus.OPEN and action == "changed":
-            return "Decision undone"
+            return "Marked not yet decided"
         return "Decision recorded" if action == "created" else "Decision changed"
 
     def show(self, field: str, value: Any) -> str | None:

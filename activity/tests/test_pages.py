@@ -251,6 +251,8 @@ def test_assumptions_and_a_decision_with_its_pdsa_steps_read_in_words(
     decision = saved(ImprovementDecision(site=site_a, key="grow:getting-help"), commissioner_a)
     decision.status, decision.owner, decision.due_on = DecisionStatus.ACCEPTED, "Priya", datetime.date(2026, 9, 30)
     saved(decision, colleague, minutes_later=2)
+    decision.status, decision.dismiss_reason = DecisionStatus.DISMISSED, "Covered by the new hub."
+    saved(decision, commissioner_a, "api", minutes_later=5)
     step = saved(
         PdsaEntry(
             decision=decision, stage=PdsaStage.PLAN, note="Pilot drop-ins", recorded_on=datetime.date(2026, 6, 1)
@@ -269,6 +271,9 @@ def test_assumptions_and_a_decision_with_its_pdsa_steps_read_in_words(
     assert "Decision: Not yet decided → Accepted" in decision_page
     assert "Due date: (empty) → 30 September 2026" in decision_page
     assert "PDSA step deleted" in decision_page
+    assert "Improvement dismissed" in decision_page
+    assert "Decision: Accepted → Dismissed" in decision_page
+    assert "Reason for dismissing: (empty) → Covered by the new hub." in decision_page
     assert "Stage: Plan" in decision_page and "Date: 1 June 2026" in decision_page
 
 
