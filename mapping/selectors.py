@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Count, F, Max, Min, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Lower
 from django.http import Http404
@@ -103,125 +102,6 @@ def service_get(*, site: Site, public_id: UUID | str, include_archived: bool = T
 
 def service_is_stale(*, service: Service, today: date | None = None) -> bool:
     return service.last_checked_on is None or service.last_checked_on < stale_cutoff(today=today)
-
-
-def service_history(*, service: Service) -> list[dict[str, Any]]:
-    """Every recorded change to the service and its offers, newest first, with the
-    fields that changed (as a reader would name their values), who changed them and
-    whether through a page or the API."""
-    entries: list[dict[str, Any]] = []
-    previous = None
-    for record in service.history.select_related("history_user").order_by("history_date", "history_id"):
-        changes: list[dict[str, Any]] = []
-        if previous is not None:
-            delta = record.diff_against(previous, excluded_fields=["updated_at"])
-            changes = [
-                {
-                    "field": _field_label(change.field),
-                    "old": _display_value(change.field, change.old),
-                    "new": _display_value(change.field, change.new),
-                }
-                for change in delta.changes
-            ]
-        entries.append(
-            {
-                "when": record.history_date,
-                "who": record.history_user,
-                "source": record.history_change_reason or "",
-                "what": _service_action(record.history_type, changes),
-                "changes": changes,
-            }
-        )
-        previous = record
-    entries = _fold_same_moment(entries)
-    offer_records = Offer.history.filter(service_id=service.pk).select_related("history_user", "grouping")
-    for offer_record in offer_records.order_by("history_date", "history_id"):
-        verb = {"+": "Mapped to", "~": "Changed offer in", "-": "Removed from"}[offer_record.history_type]
-        entries.append(
-            {
-                "when": offer_record.history_date,
-                "who": offer_record.history_user,
-                "source": offer_record.history_change_reason or "",
-                "what": f"{verb} {offer_record.grouping.label}",
-                "changes": []
-                if offer_record.history_type == "-"
-                else [
-                    {"field": "Share of capacity", "old": None, "new": f"{offer_record.capacity_share}%"},
-                    {"field": "Offer", "old": None, "new": offer_record.description},
-                ],
-            }
-        )
-    entries.sort(key=lambda entry: entry["when"], reverse=True)
-    return entries
-
-
-SAME_MOMENT = timedelta(seconds=5)
-
-
-def _fold_same_moment(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One save through a page or the API writes a history row for the record and one
-    for each many-to-many field it sets; show them as the single change they were."""
-    folded: list[dict[str, Any]] = []
-    for entry in entries:
-        previous = folded[-1] if folded else None
-        if (
-            previous is not None
-            and entry["what"] == "Service updated"
-            and previous["what"] in ("Service registered", "Service updated")
-            and entry["who"] == previous["who"]
-            and entry["source"] == previous["source"]
-            and entry["when"] - previous["when"] < SAME_MOMENT
-        ):
-            previous["changes"] = previous["changes"] + entry["changes"]
-            continue
-        folded.append(entry)
-    return folded
-
-
-def _service_action(history_type: str, changes: list[dict[str, Any]]) -> str:
-    if history_type == "+":
-        return "Service registered"
-    if history_type == "-":
-        return "Service deleted"
-    fields = {change["field"] for change in changes}
-    if fields == {"Archived at"}:
-        return "Service archived" if changes[0]["new"] else "Service restored"
-    if fields <= {"Last checked", "Last checked by"} and fields:
-        return "Record checked"
-    return "Service updated"
-
-
-def _field_label(name: str) -> str:
-    try:
-        model_field = Service._meta.get_field(name)
-    except FieldDoesNotExist:
-        return name
-    return str(getattr(model_field, "verbose_name", name)).capitalize()
-
-
-def _display_value(name: str, value: Any) -> Any:
-    """Names instead of ids for relations and labels instead of codes for choices."""
-    try:
-        model_field = Service._meta.get_field(name)
-    except FieldDoesNotExist:
-        return value
-    if value in (None, "", []):
-        return None
-    related = model_field.related_model
-    if model_field.many_to_many and related is not None:
-        key = related._meta.model_name
-        ids = [row[key] for row in value]
-        names = related._default_manager.in_bulk(ids)
-        return ", ".join(sorted(str(names[i]) for i in ids if i in names))
-    if model_field.is_relation and related is not None:
-        obj = related._default_manager.filter(pk=value).first()
-        return str(obj) if obj else value
-    choices = dict(getattr(model_field, "choices", None) or [])
-    if choices:
-        return choices.get(value, value)
-    if isinstance(value, date):
-        return value.strftime("%-d %b %Y")
-    return value
 
 
 @dataclass

@@ -31,7 +31,6 @@ from .selectors import (
     organisation_get,
     organisations_for_site,
     service_get,
-    service_history,
     service_is_stale,
     services_with_offers,
     stale_cutoff,
@@ -110,7 +109,6 @@ def _service_page_context(service: Service) -> dict[str, Any]:
     return {
         "service": service,
         "is_stale": service_is_stale(service=service),
-        "history": service_history(service=service),
     }
 
 

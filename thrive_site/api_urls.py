@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import path
 from drf_spectacular.views import SpectacularSwaggerView
 
+from activity import api as activity_api
 from assessment import api as assessment_api
 from gaps import api as gaps_api
 from mapping import api as mapping_api
@@ -75,4 +76,5 @@ urlpatterns = [
     ),
     path(f"{assessment_round}results/", assessment_api.RoundResultsApi.as_view(), name="api-round-results"),
     path(f"{site}assessment/comparison/", assessment_api.ComparisonApi.as_view(), name="api-assessment-comparison"),
+    path(f"{site}activity/", activity_api.ActivityApi.as_view(), name="api-activity"),
 ]

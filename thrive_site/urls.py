@@ -38,6 +38,7 @@ urlpatterns = [
     path("sites/<slug:site_slug>/assessment/", include("assessment.urls")),
     path("assessment/", include("assessment.instrument_urls")),
     path("sites/<slug:site_slug>/gaps/", include("gaps.urls")),
+    path("sites/<slug:site_slug>/", include("activity.urls")),
     path("api/", include("thrive_site.api_urls")),
     path("health/", health_view, name="health"),
     # Staff change their password on the same page as everyone else: the admin's own

@@ -243,9 +243,12 @@ def test_mapping_a_service_to_two_groupings_shows_on_its_page_and_history(
     ]
     page = client.get(reverse("mapping:service-detail", kwargs=kwargs)).content.decode()
     assert "Six sessions of CBT" in page
-    assert "Mapped to Getting Help" in page
-    assert "through the website" in page
-    assert commissioner_a.get_full_name() in page
+    history_url = reverse("activity:service-history", kwargs=kwargs)
+    assert history_url in page
+    history = client.get(history_url).content.decode()
+    assert "Mapped to Getting Help" in history
+    assert "through the website" in history
+    assert commissioner_a.get_full_name() in history
 
 
 def test_shares_above_100_are_refused_with_a_clear_message(client_for: Any, commissioner_a: User, site_a: Site) -> None:
@@ -330,7 +333,9 @@ def test_archived_service_leaves_the_register_and_keeps_its_page(
     assert "has no services registered yet" in listing
     detail = client.get(reverse("mapping:service-detail", kwargs=kwargs)).content.decode()
     assert "This service was archived" in detail
-    assert "Service archived" in detail
+    history_url = reverse("activity:service-history", kwargs=kwargs)
+    assert history_url in detail
+    assert "Service archived" in client.get(history_url).content.decode()
 
 
 def test_service_list_filters_by_grouping_age_and_staleness(
@@ -449,10 +454,10 @@ def test_registering_a_service_with_routes_is_one_entry_in_its_history(
     )
     service = Service.objects.get()
     page = client.get(
-        reverse("mapping:service-detail", kwargs={"site_slug": site_a.slug, "public_id": service.public_id})
+        reverse("activity:service-history", kwargs={"site_slug": site_a.slug, "public_id": service.public_id})
     ).content.decode()
     assert page.count("Service registered") == 1
-    assert "Service updated" not in page
+    assert "Service changed" not in page
     assert "Referral routes: Self-referral" in page
 
 

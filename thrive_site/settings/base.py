@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "mapping",
     "assessment",
     "gaps",
+    "activity",
     # The top floor: the demo loads data through every other app, and no app imports it.
     "demo",
 ]
