@@ -51,10 +51,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from assessment.models import Instrument
 from sites.models import Site
 from thrive_site.health import health_view
-from thrive_site.tests.world import PasswordReset, SiteWorld, instrument_world, password_reset_world, site_world
+from thrive_site.tests.world import SiteWorld, World, instrument_world, password_reset_world, site_world
 
 pytestmark = pytest.mark.django_db
 
@@ -135,56 +134,13 @@ def routes() -> list[Route]:
     return found
 
 
-@dataclass(frozen=True)
-class World:
-    a: SiteWorld
-    b: SiteWorld
-    instrument: Instrument
-    reset: PasswordReset
-
-
-# What a parameter holds depends on the word before it: /services/<public_id>/ is a service.
-PUBLIC_IDS = {
-    "services": lambda w: w.service.public_id,
-    "matrix": lambda w: w.service.public_id,
-    "organisations": lambda w: w.organisation.public_id,
-    "rounds": lambda w: w.round.public_id,
-    "assessment": lambda w: w.round.public_id,
-    "runs": lambda w: w.run.public_id,
-    "gap-runs": lambda w: w.run.public_id,
-}
-
-
 def parameter_value(route: Route, name: str, side: SiteWorld, world: World) -> str:
-    """The value of a URL parameter, from the world. A new kind of parameter needs a line here."""
+    """The value of a URL parameter, from the world (World.parameter says what each holds)."""
     if route.is_admin:
         # Nobody walking is staff: the admin turns them away before it reads any of these.
         return {"app_label": "mapping", "url": "nowhere/"}.get(name, "1")
-    if name == "public_id":
-        word = route.text.split(f"<uuid:{name}>")[0].rstrip("/").rsplit("/", 1)[-1]
-        if word not in PUBLIC_IDS:
-            pytest.fail(
-                f"{route}: cannot tell what <public_id> after '{word}/' is. Add '{word}' to PUBLIC_IDS in "
-                f"{Path(__file__).name} (and the object to thrive_site/tests/world.py if the world lacks one)."
-            )
-        return str(PUBLIC_IDS[word](side))
-    values = {
-        "site_slug": side.site.slug,
-        "grouping_code": side.grouping_code,
-        "part_code": side.item.part.code,
-        "item_code": side.item.code,
-        "rating_id": str(side.rating.public_id),
-        "key": side.improvement_key,
-        "version": world.instrument.version,
-        "uidb64": world.reset.uidb64,
-        "token": world.reset.token,
-    }
-    if name not in values:
-        pytest.fail(
-            f"{route}: no value for the URL parameter <{name}>. Add it to parameter_value() in "
-            f"{Path(__file__).name} (and the object to thrive_site/tests/world.py if the world lacks one)."
-        )
-    return values[name]
+    before = route.text.split(f":{name}>")[0].split(f"<{name}>")[0]
+    return world.parameter(name, after=before.rsplit("<", 1)[0], side=side, where=str(route))
 
 
 def url_for(route: Route, values: dict[str, str]) -> str:
@@ -604,4 +560,4 @@ def test_the_walk_builds_an_address_for_every_route_that_leads_back_to_it(world:
     for target in found:
         for url in (target.url, target.ghost_url or target.url):
             # Django drops a regex's "^" when it joins the patterns of an include.
-            assert resolve(url).route == target.route.text.replace("^", ""), (url, target.route)
+            assert resolve(url).route == re.sub(r"(^|/)\^", r"\1", target.route.text), (url, target.route)

@@ -9,8 +9,11 @@ response alone whether it shows that site's data.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+import pytest
 from django.contrib.auth.tokens import default_token_generator
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -150,3 +153,53 @@ def password_reset_world() -> PasswordReset:
     return PasswordReset(
         uidb64=urlsafe_base64_encode(force_bytes(user.pk)), token=default_token_generator.make_token(user)
     )
+
+
+# What a <public_id> holds depends on the word before it: /services/<public_id>/ is a service.
+PUBLIC_IDS: dict[str, Callable[[SiteWorld], Any]] = {
+    "services": lambda w: w.service.public_id,
+    "matrix": lambda w: w.service.public_id,
+    "organisations": lambda w: w.organisation.public_id,
+    "rounds": lambda w: w.round.public_id,
+    "assessment": lambda w: w.round.public_id,
+    "runs": lambda w: w.run.public_id,
+    "gap-runs": lambda w: w.run.public_id,
+}
+
+
+@dataclass(frozen=True)
+class World:
+    a: SiteWorld
+    b: SiteWorld
+    instrument: Instrument
+    reset: PasswordReset
+
+    def parameter(self, name: str, *, after: str, side: SiteWorld, where: str) -> str:
+        """The value of the URL parameter `name`, which comes after the path `after`, for an
+        address of `side`'s site. A new kind of parameter needs a line here, and the world
+        an object for it if it lacks one."""
+        if name == "public_id":
+            word = after.rstrip("/").rsplit("/", 1)[-1]
+            if word not in PUBLIC_IDS:
+                pytest.fail(
+                    f"{where}: cannot tell what the public_id after '{word}/' is. Add '{word}' to PUBLIC_IDS "
+                    "in thrive_site/tests/world.py (and the object to site_world() if the world lacks one)."
+                )
+            return str(PUBLIC_IDS[word](side))
+        values = {
+            "site_slug": side.site.slug,
+            "grouping_code": side.grouping_code,
+            "part_code": side.item.part.code,
+            "item_code": side.item.code,
+            "rating_id": str(side.rating.public_id),
+            "key": side.improvement_key,
+            "version": self.instrument.version,
+            "uidb64": self.reset.uidb64,
+            "token": self.reset.token,
+        }
+        if name not in values:
+            pytest.fail(
+                f"{where}: no value for the URL parameter {name!r}. Add it to World.parameter() in "
+                "thrive_site/tests/world.py (and the object to site_world() if the world lacks one)."
+            )
+        return values[name]
