@@ -212,7 +212,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         # 400, 401, 403 and 404 as every endpoint gives them.
-        "thrive_site.schema.document_error_responses",
+        "thrive_site.openapi.document_error_responses",
     ],
 }
 

@@ -3,7 +3,7 @@ can be refused (400), that a site or object may not be there for them (404), tha
 request needs credentials (401) or a role (403), and, for a resource changed with
 If-Match, that a stale ETag is a 412 with the current resource and a missing one a 428.
 
-The shared answers come from thrive_site/schema.py; 412 and 428 from each endpoint
+The shared answers come from thrive_site/openapi.py; 412 and 428 from each endpoint
 (core.api.precondition_responses), so these tests hold every endpoint that takes
 If-Match to documenting them. test_api_fuzz checks that no other status happens.
 """
