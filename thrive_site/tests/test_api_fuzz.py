@@ -4,16 +4,20 @@ answers with a server error, whatever it is sent.
 The schema is the one the API serves (drf-spectacular), run in-process against the
 WSGI application on the test PostgreSQL database, signed in with the API token of the
 commissioner of a site filled with one of everything (thrive_site/tests/world.py), so
-writes get past the access rules. Each operation gets EXAMPLES cases, a third each:
-- valid requests to the world's real objects (with the ETag they have in If-Match);
-- invalid ones to the same objects (schemathesis's negative mode: wrong types,
-  missing fields, out-of-range values);
+writes get past the access rules. Each operation gets EXAMPLES cases, drawn from:
+- valid requests to the world's real objects, with the ETag they have in If-Match;
+- the same with generated headers (an If-Match that matches nothing: 412);
+- invalid requests to the same objects (schemathesis's negative mode: wrong types,
+  missing fields, out-of-range values, a missing If-Match: 428);
 - valid requests with every parameter generated, the path's too (other sites, objects
   that do not exist, odd characters).
 Each case is rolled back, so every case finds the world as it was built.
 
-Checks: no 5xx (not_a_server_error), and every status code is one the schema documents
-(status_code_conformance), so the documented answers stay the ones that happen.
+Checks, each its own test over the one run: no 5xx (not_a_server_error); every status
+code is one the schema documents (status_code_conformance), so the documented answers
+stay the ones that happen; and every answer has the content type, headers and body
+the schema documents (content_type_conformance, response_headers_conformance,
+response_schema_conformance).
 
 The run is derandomised so it fails the same way every time; FUZZ_SEED=<n> draws other
 cases and FUZZ_EXAMPLES=<n> sets how many per operation. The counts are written to
@@ -194,6 +198,7 @@ def fuzz(world: World, user: User) -> FuzzRun:
                 label,
                 st.one_of(
                     operation.as_strategy(path_parameters=real, headers=headers or None),
+                    operation.as_strategy(path_parameters=real),
                     operation.as_strategy(
                         generation_mode=GenerationMode.NEGATIVE, path_parameters=real, headers=headers or None
                     ),
