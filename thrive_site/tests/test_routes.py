@@ -537,9 +537,13 @@ def test_every_route_keeps_each_persona_to_what_they_may_see_and_change(
             walk.findings.append(f"{persona_name} changed the data of: {', '.join(changed_tables)}")
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    walked = targets(world, mixed=persona_name == "commissioner_b")
     summary = {
         "persona": persona_name,
         "routes": len(walk.routes),
+        "addresses_by_kind": dict(Counter(target.kind for target in walked)),
+        "api_routes": len({t.route.text for t in walked if t.route.is_api}),
+        "methods": {"admin": list(ADMIN_METHODS), "others": list(METHODS)},
         "requests": walk.requests,
         "statuses": dict(sorted(walk.statuses.items())),
         "findings": walk.findings,
