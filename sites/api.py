@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -56,6 +57,16 @@ class CanChangeSiteOrReadOnly(BasePermission):
         return request.method in SAFE_METHODS or user_can_edit_site(user=request_user(request), site=site)
 
 
+class EndpointMetadata(SimpleMetadata):
+    """What OPTIONS answers: the endpoint's name, description and formats. DRF would
+    also describe the fields of each write by looking the object up through
+    get_queryset(), which these endpoints do not use (they go through the access
+    selector); the fields are in the schema at /api/schema/."""
+
+    def determine_actions(self, request: Request, view: APIView) -> dict[str, Any]:
+        return {}
+
+
 class SiteScopedApi(GenericAPIView[Any]):
     """Base for endpoints under /api/sites/<site_slug>/.
 
@@ -63,6 +74,7 @@ class SiteScopedApi(GenericAPIView[Any]):
     get_serializer_class only feed the browsable API's forms."""
 
     permission_classes = [IsAuthenticated, CanChangeSiteOrReadOnly]
+    metadata_class = EndpointMetadata
     # Only the service list filters; it names its backend itself.
     filter_backends = []
     _site: Site | None = None
