@@ -22,7 +22,7 @@ from gaps.models import (
     RunTrigger,
     SiteAssumptions,
 )
-from gaps.selectors import improvements_with_decisions
+from gaps.results import run_results
 from mapping import services as mapping_services
 from mapping.models import Area, Grouping, Organisation, ReferralRoute, Service
 from sites.models import AgeBand, Membership, Role, Site, SitePopulation
@@ -303,7 +303,7 @@ def test_each_record_page_links_to_its_history(
     run = AnalysisRun.objects.create(site=site_a, trigger=RunTrigger.PAGE, requested_by=commissioner_a)
     gap_services.run_execute(run_id=run.pk)
     run.refresh_from_db()
-    key = improvements_with_decisions(run=run)[0].key
+    key = run_results(run=run).improvements[0].key
     client = client_for(commissioner_a)
     pages = {
         reverse(

@@ -63,9 +63,9 @@ def test_the_archived_service_page_offers_restore(client_for: Any, commissioner_
     detail = reverse("mapping:service-detail", kwargs={"site_slug": site_a.slug, "public_id": closed.public_id})
     restore = reverse("mapping:service-restore", kwargs={"site_slug": site_a.slug, "public_id": closed.public_id})
     client = client_for(commissioner_a)
-    assert client.post(restore, form_data(client.get(detail).content, action=restore)).status_code == 302
-    page = client.get(detail).content.decode()
-    assert "Service restored" in page
+    response = client.post(restore, form_data(client.get(detail).content, action=restore), follow=True)
+    page = response.content.decode()
+    assert "Closed Helpline has been restored to the register" in page
     assert "This service was archived" not in page
 
 
