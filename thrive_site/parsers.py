@@ -42,3 +42,30 @@ class JSONParser(parsers.JSONParser):
                 "JSON parse error - text cannot contain the NUL character (\\u0000). Remove it and send again."
             )
         return data
+
+
+NUL_IN_FORM = "Form data cannot contain the NUL character (%00). Remove it and send again."
+
+
+def _form_holds_nul(data: Any) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in data.getlist(key)) for key in data)
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser with the same refusal of the NUL character as JSONParser."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if _form_holds_nul(data):
+            raise ParseError(NUL_IN_FORM)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser with the same refusal of the NUL character as JSONParser."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        result = super().parse(stream, media_type, parser_context)
+        if _form_holds_nul(result.data) or any("\x00" in name for name in result.files):
+            raise ParseError(NUL_IN_FORM)
+        return result

@@ -289,8 +289,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PARSER_CLASSES": [
         "thrive_site.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "thrive_site.parsers.FormParser",
+        "thrive_site.parsers.MultiPartParser",
     ],
     "EXCEPTION_HANDLER": "thrive_site.exceptions.api_exception_handler",
 }

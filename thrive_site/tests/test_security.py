@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -389,6 +390,20 @@ def test_a_nul_anywhere_in_a_json_body_is_a_400_naming_the_problem(
         assert "NUL character" in response.json()["detail"], url
     assert not SiteAssumptions.objects.filter(site=site_a).exists()
     assert not Organisation.objects.filter(site=site_a, name__startswith="a").exists()
+
+
+def test_a_nul_in_a_form_or_multipart_api_body_is_a_400_and_changes_nothing(commissioner_a: User, site_a: Site) -> None:
+    api = api_client(commissioner_a)
+    url = reverse("api-service-list", kwargs={"site_slug": site_a.slug})
+    for data in ({"name": "x", "areas": "North\x00"}, {"name\x00": "x"}, {"referral_routes": "self\x00"}):
+        for form in ("multipart", "urlencoded"):
+            if form == "multipart":
+                response = api.post(url, data)
+            else:
+                response = api.post(url, urlencode(data), content_type="application/x-www-form-urlencoded")
+            assert response.status_code == 400, (form, data)
+            assert "NUL character" in response.json()["detail"], (form, data)
+    assert not Service.objects.filter(site=site_a).exists()
 
 
 # API errors in JSON --------------------------------------------------------------------
