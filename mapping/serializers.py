@@ -50,8 +50,27 @@ class AreaSerializer(serializers.ModelSerializer[Area]):
         fields = ["name"]
 
 
+def _blank_or(format_: str, what: str) -> dict[str, Any]:
+    return {
+        "anyOf": [{"type": "string", "format": format_}, {"type": "string", "maxLength": 0}],
+        "description": f"{what}; empty when not given.",
+    }
+
+
+@extend_schema_field(_blank_or("uri", "The web address"))
+class WebAddressOutputField(serializers.CharField):
+    """A stored web address, which is "" when none was given: the schema says so, or
+    a blank one would not match format uri."""
+
+
+@extend_schema_field(_blank_or("email", "The contact email address"))
+class EmailOutputField(serializers.CharField):
+    """A stored email address, which is "" when none was given."""
+
+
 class OrganisationSerializer(serializers.ModelSerializer[Organisation]):
     id = serializers.UUIDField(source="public_id", read_only=True)
+    website = WebAddressOutputField(read_only=True)
 
     class Meta:
         model = Organisation
@@ -104,6 +123,8 @@ class OfferInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ServiceSerializer(serializers.ModelSerializer[Service]):
+    website = WebAddressOutputField(read_only=True)
+    contact_email = EmailOutputField(read_only=True)
     id = serializers.UUIDField(source="public_id", read_only=True)
     organisation: serializers.SlugRelatedField[Organisation] = serializers.SlugRelatedField(
         slug_field="public_id", read_only=True

@@ -260,12 +260,6 @@ def test_every_status_the_api_answers_with_is_documented_in_the_schema(fuzz_run:
     assert not found, f"{len(found)} undocumented statuses:\n" + "\n".join(found)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="A service's contact_email and website are '' when blank, which the schema's format email and uri "
-    "do not allow (mapping/serializers.py); and, before this branch meets main, an address under /api/ that no "
-    "route matches answers an HTML 404 (main answers JSON since the security merge). Remove once it passes.",
-)
 def test_every_answer_has_the_content_type_headers_and_body_the_schema_documents(fuzz_run: FuzzRun) -> None:
     found = [
         line
