@@ -76,6 +76,7 @@ class RoundForm(AssessmentForm):
         else:
             self.fields["version"].initial = round_.version
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page draws the <form>
         self.helper.layout = Layout(
             Field("held_on"),
             Field.textarea("notes"),

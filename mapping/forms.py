@@ -84,6 +84,7 @@ class OrganisationForm(forms.ModelForm[Organisation]):
         else:
             self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page draws the <form>
         self.helper.layout = Layout(
             Field.text("name", field_width=Fluid.TWO_THIRDS),
             Field.select("sector"),
@@ -208,6 +209,7 @@ class ServiceForm(forms.ModelForm[Service]):
         else:
             self.fields["version"].initial = self.instance.version
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page draws the <form>
         self.helper.layout = Layout(
             Fieldset(
                 Field.text("name", field_width=Fluid.TWO_THIRDS),

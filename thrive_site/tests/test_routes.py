@@ -358,6 +358,17 @@ def label(method: str, url: str, target: Target, who: Persona, token: bool) -> s
     return f"{method.upper()} {url} [{target.route.name or target.route.text}] as {who.name}{auth}"
 
 
+def nested_form(response: HttpResponse) -> bool:
+    if "text/html" not in response.get("Content-Type", ""):
+        return False
+    depth = 0
+    for tag in re.findall(r"<(/?)form\b", response.content.decode(errors="replace")):
+        depth += -1 if tag else 1
+        if depth > 1:
+            return True
+    return False
+
+
 def check(who: Persona, target: Target, method: str, response: HttpResponse, walk: Walk, *, token: bool) -> None:
     status = response.status_code
     walk.requests += 1
@@ -383,6 +394,8 @@ def check(who: Persona, target: Target, method: str, response: HttpResponse, wal
         canary = leaks(response, (CANARY_A, "Northbridge"))
         if canary:
             walk.findings.append(f"{label_}: {status} shows site A's data ({canary!r})")
+    if status == 200 and method == "get" and target.kind != "admin" and nested_form(response):
+        walk.findings.append(f"{label_}: a <form> inside another <form> (the browser drops the inner one)")
     if who.name == OWNER and method == "get" and status == 404 and target.kind != "admin":
         walk.findings.append(f"{label_}: 404 for the site's own commissioner: the world holds nothing at this route")
 
