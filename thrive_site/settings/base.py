@@ -327,7 +327,7 @@ SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 # Gap analysis runs: the sweeper re-enqueues a queued run not started after this
 # long, and a running one whose worker sent no heartbeat for this long.
 GAPS_REQUEUE_QUEUED_AFTER_SECONDS = env.int("GAPS_REQUEUE_QUEUED_AFTER_SECONDS", default=120)
-GAPS_REQUEUE_RUNNING_AFTER_SECONDS = env.int("GAPS_REQUEUE_RUNNING_AFTER_SECONDS", default=600)
+GAPS_REQUEUE_RUNNING_AFTER_SECONDS = env.int("GAPS_REQUEUE_RUNNING_AFTER_SECONDS", default=180)
 
 # A service record not checked for this many days is shown as stale.
 STALE_AFTER_DAYS = env.int("STALE_AFTER_DAYS", default=365)
