@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from mapping.models import Grouping
@@ -47,6 +48,14 @@ def viewer_a(site_a: Site) -> User:
 
 
 @pytest.fixture
+def colleague(site_a: Site) -> User:
+    """A second commissioner of site A: the other person in two-people-editing tests."""
+    user = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
+    MembershipFactory(user=user, site=site_a, role=Role.COMMISSIONER)
+    return user
+
+
+@pytest.fixture
 def reviewer(db: Any) -> User:
     return UserFactory(username="reviewer", is_programme_reviewer=True)
 
@@ -70,6 +79,19 @@ def _client_for(user: User | None) -> Client:
 @pytest.fixture
 def client_for() -> Any:
     return _client_for
+
+
+def _api_for(user: User | None) -> APIClient:
+    client = APIClient()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def api_for() -> Any:
+    """An API client signed in (by session) as the given persona, or anonymous."""
+    return _api_for
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from mapping import services as mapping_services
 from mapping.models import Area, Grouping, Organisation, ReferralRoute, Service
 from sites.models import AgeBand, Membership, Role, Site, SitePopulation
 from tests.api import send
-from tests.factories import MembershipFactory, OfferFactory, OrganisationFactory, ServiceFactory, UserFactory
+from tests.factories import OfferFactory, OrganisationFactory, ServiceFactory
 from tests.pages import form_data
 
 from .helpers import deleted, item, made_today, saved, started_round, today_in_words, visible_text
@@ -35,13 +35,6 @@ from .helpers import deleted, item, made_today, saved, started_round, today_in_w
 pytestmark = pytest.mark.django_db
 
 PRINCIPLE_CODES = {1: "common-language", 2: "needs-led", 3: "accessibility"}
-
-
-@pytest.fixture
-def colleague(site_a: Site) -> User:
-    user = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
-    MembershipFactory(user=user, site=site_a, role=Role.COMMISSIONER)
-    return user
 
 
 def feed_url(site: Site, query: str = "") -> str:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from assessment.management.commands.load_instrument import (
@@ -34,17 +33,6 @@ from tests.factories import MembershipFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 HELD_ON = datetime.date(2026, 3, 1)
-
-
-@pytest.fixture
-def api_for() -> Any:
-    def _api_for(user: User | None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _api_for
 
 
 @pytest.fixture

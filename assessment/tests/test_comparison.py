@@ -71,15 +71,13 @@ def two_rounds(db: Any, site_a: Site, commissioner_a: User, default_instrument: 
 
 
 def test_the_comparison_page_and_api_show_plus_0_67_where_the_rounded_means_differ_by_0_66(
-    client_for: Any, api_client: Any, commissioner_a: User, site_a: Site, two_rounds: list[Round]
+    client_for: Any, api_for: Any, commissioner_a: User, site_a: Site, two_rounds: list[Round]
 ) -> None:
     page = client_for(commissioner_a).get(reverse("assessment:round-compare", kwargs={"site_slug": site_a.slug}))
     text = " ".join(html_lib.unescape(re.sub(r"<[^>]+>", " ", page.content.decode())).split())
     assert "Common Language 1.67 2.33 ▲ +0.67 improved" in text
 
-    body = (
-        api_client(commissioner_a).get(reverse("api-assessment-comparison", kwargs={"site_slug": site_a.slug})).json()
-    )
+    body = api_for(commissioner_a).get(reverse("api-assessment-comparison", kwargs={"site_slug": site_a.slug})).json()
     [comparison] = body["comparisons"]
     language = next(p for p in comparison["principles"] if p["code"] == "common-language")
     assert (language["before"], language["after"], language["change"]) == ("1.67", "2.33", "0.67")

@@ -78,15 +78,15 @@ def test_a_rounds_changes_through_the_pages_keep_who_how_and_before_and_after(
 
 
 def test_a_rounds_changes_through_the_api_keep_who_and_how(
-    api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
-    mine = api_client(commissioner_a)
+    mine = api_for(commissioner_a)
     mine.patch(round_api(draft), {"notes": "Changed"}, format="json", HTTP_IF_MATCH='"1"')
     for item in Item.objects.filter(instrument=draft.instrument):
         url = round_api(draft, f"agreed-scores/{item.code}/")
         assert mine.put(url, {"score": 3}, format="json", HTTP_IF_MATCH='"0"').status_code == 200
     assert mine.post(round_api(draft, "submit/")).status_code == 200
-    theirs = api_client(colleague)
+    theirs = api_for(colleague)
     assert theirs.post(round_api(draft, "reopen/"), HTTP_IF_MATCH='"3"').status_code == 200
     assert theirs.post(round_api(draft, "submit/")).status_code == 200
     assert mine.post(round_api(draft, "lock/")).status_code == 200
@@ -106,14 +106,14 @@ def test_a_rounds_changes_through_the_api_keep_who_and_how(
 
 
 def test_agreed_scores_keep_who_saved_each_value_and_how(
-    client_for: Any, api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    client_for: Any, api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
     client = client_for(commissioner_a)
     action = item_page(draft, "round-score-item")
     form = form_data(client.get(page_of(draft, "round-score", part_code="system")).content, action=action)
     assert client.post(action, {**form, "system-common-language-score": "2"}).status_code == 302
     url = round_api(draft, "agreed-scores/system-common-language/")
-    assert api_client(colleague).put(url, {"score": 4}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
+    assert api_for(colleague).put(url, {"score": 4}, format="json", HTTP_IF_MATCH='"1"').status_code == 200
 
     agreed = AgreedScore.objects.get(round=draft)
     records = list(agreed.history.order_by("history_date", "history_id"))
@@ -128,7 +128,7 @@ def test_agreed_scores_keep_who_saved_each_value_and_how(
 
 
 def test_ratings_keep_who_added_changed_and_removed_them_and_how(
-    client_for: Any, api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    client_for: Any, api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
     client = client_for(commissioner_a)
     score_page = page_of(draft, "round-score", part_code="system")
@@ -139,7 +139,7 @@ def test_ratings_keep_who_added_changed_and_removed_them_and_how(
         form.update({f"{prefix}participant": "CAMHS lead", f"{prefix}score": score})
         assert client.post(action, form).status_code == 302
     rating = Rating.objects.get()
-    api = api_client(colleague)
+    api = api_for(colleague)
     assert api.patch(rating_api(rating), {"score": 4}, format="json", HTTP_IF_MATCH='"2"').status_code == 200
     assert api.delete(rating_api(rating), HTTP_IF_MATCH='"3"').status_code == 204
     api.post(round_api(draft, "ratings/"), {"item": "system-needs-led", "participant": "GP", "score": 1}, format="json")

@@ -54,7 +54,7 @@ def api_errors(response: Any) -> list[str]:
 )
 def test_a_round_date_out_of_range_is_refused_alike_by_the_page_and_the_api(
     client_for: Any,
-    api_client: Any,
+    api_for: Any,
     commissioner_a: User,
     site_a: Site,
     default_instrument: Instrument,
@@ -67,7 +67,7 @@ def test_a_round_date_out_of_range_is_refused_alike_by_the_page_and_the_api(
         reverse("assessment:round-create", kwargs={"site_slug": site_a.slug}),
         {"held_on_0": day, "held_on_1": month, "held_on_2": year},
     )
-    api = api_client(commissioner_a).post(
+    api = api_for(commissioner_a).post(
         reverse("api-round-list", kwargs={"site_slug": site_a.slug}), {"held_on": iso}, format="json"
     )
 
@@ -85,12 +85,12 @@ def test_a_round_date_out_of_range_is_refused_alike_by_the_page_and_the_api(
 
 @pytest.mark.parametrize("year", ["0001", "9999", "12345678901234567890"])
 def test_a_round_date_out_of_range_is_refused_when_the_round_is_edited(
-    client_for: Any, api_client: Any, commissioner_a: User, draft: Round, year: str
+    client_for: Any, api_for: Any, commissioner_a: User, draft: Round, year: str
 ) -> None:
     client = client_for(commissioner_a)
     url = page_of(draft, "round-edit")
     page = client.post(url, {**form_data(client.get(url).content), "held_on_2": year})
-    api = api_client(commissioner_a)
+    api = api_for(commissioner_a)
     response = api.patch(
         round_api(draft), {"held_on": f"{year}-03-01"}, format="json", HTTP_IF_MATCH=api.get(round_api(draft))["ETag"]
     )
@@ -102,12 +102,12 @@ def test_a_round_date_out_of_range_is_refused_when_the_round_is_edited(
 
 
 def test_ten_thousand_characters_of_notes_are_refused_alike_by_the_page_and_the_api(
-    client_for: Any, api_client: Any, commissioner_a: User, draft: Round
+    client_for: Any, api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     client = client_for(commissioner_a)
     url = page_of(draft, "round-edit")
     page = client.post(url, {**form_data(client.get(url).content), "notes": LONG_NOTES})
-    api = api_client(commissioner_a)
+    api = api_for(commissioner_a)
     patched = api.patch(
         round_api(draft), {"notes": LONG_NOTES}, format="json", HTTP_IF_MATCH=api.get(round_api(draft))["ETag"]
     )
@@ -164,14 +164,14 @@ def test_the_services_hold_the_same_limits_for_every_caller(
     ids=["negative-percentage", "percentage-of-150", "20-digit-percentage", "negative-weeks", "20-digit-weeks"],
 )
 def test_a_measure_out_of_range_for_its_unit_is_refused_alike_by_the_page_and_the_api(
-    client_for: Any, api_client: Any, commissioner_a: User, draft: Round, code: str, value: str, message: str
+    client_for: Any, api_for: Any, commissioner_a: User, draft: Round, code: str, value: str, message: str
 ) -> None:
     part = code.split("-", 1)[0]
     client = client_for(commissioner_a)
     action = item_page(draft, "round-score-item", code)
     form = form_data(client.get(page_of(draft, "round-score", part_code=part)).content, action=action)
     page = client.post(action, {**form, f"{code}-score": "2", f"{code}-evidence_value": value})
-    api = api_client(commissioner_a)
+    api = api_for(commissioner_a)
     response = api.put(
         round_api(draft, f"agreed-scores/{code}/"), {"score": 2, "evidence_value": value, "version": 0}, format="json"
     )
@@ -193,14 +193,14 @@ def test_a_percentage_from_0_to_100_is_kept(client_for: Any, commissioner_a: Use
 
 
 def test_long_evidence_and_notes_are_refused_alike_by_the_page_and_the_api(
-    client_for: Any, api_client: Any, commissioner_a: User, draft: Round
+    client_for: Any, api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     client = client_for(commissioner_a)
     action = item_page(draft, "round-score-item", "system-needs-led")
     form = form_data(client.get(page_of(draft, "round-score", part_code="system")).content, action=action)
     body = {"evidence_text": "y" * 4001, "notes": LONG_NOTES}
     page = client.post(action, {**form, **{f"system-needs-led-{k}": v for k, v in body.items()}})
-    response = api_client(commissioner_a).put(
+    response = api_for(commissioner_a).put(
         round_api(draft, "agreed-scores/system-needs-led/"), {"score": 2, "version": 0, **body}, format="json"
     )
     expected = ["Evidence must be 4,000 characters or fewer", NOTES_TOO_LONG]
@@ -213,7 +213,7 @@ def test_long_evidence_and_notes_are_refused_alike_by_the_page_and_the_api(
 
 
 def test_a_participant_name_over_80_characters_is_refused_alike_by_the_page_and_the_api(
-    client_for: Any, api_client: Any, commissioner_a: User, draft: Round
+    client_for: Any, api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     name = "n" * 81
     client = client_for(commissioner_a)
@@ -222,7 +222,7 @@ def test_a_participant_name_over_80_characters_is_refused_alike_by_the_page_and_
     page = client.post(
         action, {**form, "system-common-language-rating-participant": name, "system-common-language-rating-score": "2"}
     )
-    response = api_client(commissioner_a).post(
+    response = api_for(commissioner_a).post(
         round_api(draft, "ratings/"),
         {"item": "system-common-language", "participant": name, "score": 2, "notes": LONG_NOTES},
         format="json",

@@ -92,9 +92,9 @@ def test_a_round_edit_page_without_its_version_changes_nothing(
 
 
 def test_a_second_stale_patch_of_a_round_is_412_with_the_current_round(
-    api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
-    mine, theirs = api_client(commissioner_a), api_client(colleague)
+    mine, theirs = api_for(commissioner_a), api_for(colleague)
     url = round_api(draft)
     read_by_me, read_by_them = mine.get(url)["ETag"], theirs.get(url)["ETag"]
     assert read_by_me == read_by_them == '"1"'
@@ -118,10 +118,10 @@ def test_a_second_stale_patch_of_a_round_is_412_with_the_current_round(
 
 
 def test_patching_a_round_without_if_match_is_428_and_changes_nothing(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     before = snapshot(draft)
-    response = api_client(commissioner_a).patch(round_api(draft), {"notes": "Changed"}, format="json")
+    response = api_for(commissioner_a).patch(round_api(draft), {"notes": "Changed"}, format="json")
     assert response.status_code == 428
     assert "If-Match" in response.json()["detail"]
     assert snapshot(draft) == before
@@ -189,12 +189,12 @@ def test_reopening_or_locking_from_a_stale_page_is_refused(
 
 
 def test_the_round_transitions_check_if_match_when_it_is_sent(
-    api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
     score_all(draft, commissioner_a)
-    mine = api_client(commissioner_a)
+    mine = api_for(commissioner_a)
     read = mine.get(round_api(draft))["ETag"]
-    api_client(colleague).patch(round_api(draft), {"notes": "Theirs"}, format="json", HTTP_IF_MATCH=read)
+    api_for(colleague).patch(round_api(draft), {"notes": "Theirs"}, format="json", HTTP_IF_MATCH=read)
 
     response = mine.post(round_api(draft, "submit/"), HTTP_IF_MATCH=read)
 
@@ -216,9 +216,9 @@ def test_the_round_transitions_check_if_match_when_it_is_sent(
 
 
 def test_an_agreed_score_answers_with_its_etag_and_a_put_with_if_match_moves_it_on(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
-    client = api_client(commissioner_a)
+    client = api_for(commissioner_a)
     url = round_api(draft, "agreed-scores/system-needs-led/")
     assert client.get(url)["ETag"] == '"0"'
     response = client.put(url, {"score": 2}, format="json", HTTP_IF_MATCH='"0"')
@@ -230,9 +230,9 @@ def test_an_agreed_score_answers_with_its_etag_and_a_put_with_if_match_moves_it_
 
 
 def test_a_second_stale_put_of_an_agreed_score_is_412_with_the_current_value(
-    api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
-    mine, theirs = api_client(commissioner_a), api_client(colleague)
+    mine, theirs = api_for(commissioner_a), api_for(colleague)
     url = round_api(draft, "agreed-scores/system-common-language/")
     read_by_me, read_by_them = mine.get(url)["ETag"], theirs.get(url)["ETag"]
     body = {"score": 4, "evidence_value": "60", "evidence_text": "Their audit"}
@@ -251,21 +251,21 @@ def test_a_second_stale_put_of_an_agreed_score_is_412_with_the_current_value(
 
 
 def test_an_agreed_score_put_with_neither_if_match_nor_version_is_428(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     before = snapshot(draft)
-    response = api_client(commissioner_a).put(round_api(draft, "agreed-scores/system-needs-led/"), {"score": 3})
+    response = api_for(commissioner_a).put(round_api(draft, "agreed-scores/system-needs-led/"), {"score": 3})
     assert response.status_code == 428
     assert "If-Match" in response.json()["detail"]
     assert snapshot(draft) == before
 
 
 def test_an_agreed_score_put_whose_if_match_and_version_disagree_is_400(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     before = snapshot(draft)
     url = round_api(draft, "agreed-scores/system-needs-led/")
-    response = api_client(commissioner_a).put(url, {"score": 3, "version": 0}, format="json", HTTP_IF_MATCH='"4"')
+    response = api_for(commissioner_a).put(url, {"score": 3, "version": 0}, format="json", HTTP_IF_MATCH='"4"')
     assert response.status_code == 400
     assert response.json() == {
         "version": [
@@ -277,10 +277,10 @@ def test_an_agreed_score_put_whose_if_match_and_version_disagree_is_400(
 
 
 def test_a_version_for_an_agreed_score_never_saved_is_412_with_its_empty_state(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     url = round_api(draft, "agreed-scores/system-needs-led/")
-    response = api_client(commissioner_a).put(url, {"score": 3, "version": 7}, format="json")
+    response = api_for(commissioner_a).put(url, {"score": 3, "version": 7}, format="json")
     assert response.status_code == 412
     assert response.json()["detail"].startswith("Nothing has been saved for this item yet")
     assert (response.json()["current"]["score"], response.json()["current"]["version"]) == (None, 0)
@@ -424,10 +424,10 @@ def test_removing_a_rating_a_colleague_already_removed_says_who_removed_it(
 
 
 def test_changing_or_removing_a_rating_without_if_match_is_428_and_changes_nothing(
-    api_client: Any, commissioner_a: User, draft: Round
+    api_for: Any, commissioner_a: User, draft: Round
 ) -> None:
     rating = rating_of(draft, "School lead", 2, commissioner_a)
-    client = api_client(commissioner_a)
+    client = api_for(commissioner_a)
     before = snapshot(draft)
     assert client.get(rating_api(rating))["ETag"] == '"1"'
     for method, body in (("put", {"score": 3}), ("patch", {"score": 3}), ("delete", None)):
@@ -437,10 +437,10 @@ def test_changing_or_removing_a_rating_without_if_match_is_428_and_changes_nothi
 
 
 def test_a_stale_delete_of_a_rating_is_412_and_the_rating_stays(
-    api_client: Any, commissioner_a: User, colleague: User, draft: Round
+    api_for: Any, commissioner_a: User, colleague: User, draft: Round
 ) -> None:
     rating = rating_of(draft, "School lead", 2, commissioner_a)
-    mine, theirs = api_client(commissioner_a), api_client(colleague)
+    mine, theirs = api_for(commissioner_a), api_for(colleague)
     read_by_me = mine.get(rating_api(rating))["ETag"]
     theirs.patch(rating_api(rating), {"score": 4}, format="json", HTTP_IF_MATCH=theirs.get(rating_api(rating))["ETag"])
 

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from gaps import services as gap_services
@@ -41,17 +40,6 @@ pytestmark = pytest.mark.django_db
 # A key every analysis of the small site below suggests: it has no risk support at all.
 RISK = "grow:getting-risk-support"
 TODAY = datetime.date(2026, 5, 1)
-
-
-@pytest.fixture
-def api_for() -> Any:
-    def _api_for(user: User | None) -> APIClient:
-        client = APIClient()
-        if user is not None:
-            client.force_login(user)
-        return client
-
-    return _api_for
 
 
 def small_site(site: Site, groupings: dict[str, Grouping]) -> None:

@@ -14,8 +14,8 @@ from accounts.models import User
 from gaps import services as gap_services
 from gaps.models import AnalysisRun, ImprovementDecision, PdsaEntry, RunStatus, RunTrigger, SiteAssumptions
 from mapping.models import Grouping
-from sites.models import AgeBand, Role, Site, SitePopulation
-from tests.factories import MembershipFactory, OfferFactory, ServiceFactory, UserFactory
+from sites.models import AgeBand, Site, SitePopulation
+from tests.factories import OfferFactory, ServiceFactory
 from tests.pages import form_data
 
 pytestmark = pytest.mark.django_db
@@ -30,13 +30,6 @@ ASSUMPTIONS: dict[str, Any] = {
     "max_wait_weeks": 12,
     "self_referral_percent": 40,
 }
-
-
-@pytest.fixture
-def colleague(site_a: Site) -> User:
-    user = UserFactory(username="colleague", first_name="Sam", last_name="Jones")
-    MembershipFactory(user=user, site=site_a, role=Role.COMMISSIONER)
-    return user
 
 
 @pytest.fixture
