@@ -217,6 +217,7 @@ def test_every_gap_analysis_page_has_no_serious_accessibility_violations(
 PAGE_HEIGHT_BEFORE = 13_940
 LAPTOP = {"width": 1366, "height": 768}
 PROJECTOR = {"width": 1920, "height": 1080}
+PHONE = {"width": 375, "height": 800}
 # A4 at 96 dots an inch, for a look at the printed page.
 A4 = {"width": 794, "height": 1123}
 
@@ -274,6 +275,10 @@ def test_the_demo_run_page_opens_on_a_summary_that_fits_one_screen_and_prints_wh
     assert laptop["first_improvement_bottom"] < LAPTOP["height"], laptop
     assert projector["summary_bottom"] < PROJECTOR["height"], projector
     assert laptop["page"] < PAGE_HEIGHT_BEFORE / 4, laptop
+
+    # On a phone the tabs are sections one after another, and nothing is wider than the screen.
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
     # Every tab's panel is clean for axe too.
     page.set_viewport_size(LAPTOP)
