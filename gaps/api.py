@@ -115,9 +115,11 @@ class GapRunListCreateApi(_GapApi):
 
 @extend_schema(tags=["gap analysis"], parameters=[SITE_SLUG, RUN_ID])
 class GapRunDetailApi(_GapApi):
-    """One run: its progress while it is queued or running; once it has succeeded,
-    everything it used and found, with the site's decisions and the comparison with
-    the site's previous run. Results never change after the run."""
+    """One run: its progress while it is queued or running; once it has succeeded, the
+    same structure as the run's page: a `summary` (the first improvements in the site's
+    order and the gaps by THRIVE grouping), then the details: every improvement with the
+    site's decision, every gap, the comparison with the site's previous run and what the
+    run used. Results never change after the run; decisions are the site's current ones."""
 
     serializer_class = GapRunDetailSerializer
 

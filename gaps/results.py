@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -275,6 +276,101 @@ class RunResults:
     @property
     def prevalence_recorded(self) -> bool:
         return self.inputs.prevalence is not None
+
+    @cached_property
+    def summary(self) -> "RunSummary":
+        """What a commissioner decides on first; pages and the API both read this."""
+        return run_summary(results=self)
+
+
+# The summary: the first improvements and the gaps by grouping ----------------------------
+
+# How many improvements the summary shows: the few a commissioner can weigh at once, and
+# what fits one screen beside the gaps by grouping.
+TOP_IMPROVEMENTS = 5
+
+
+@dataclass(frozen=True)
+class GroupingSummary:
+    """A THRIVE grouping with its need, capacity and the provision gaps found in it;
+    with code "" and no need, the gaps not about one grouping."""
+
+    code: str
+    label: str
+    need: GroupingNeed | None
+    # Most severe first.
+    gaps: tuple[GapResult, ...]
+
+    @property
+    def gap_count(self) -> int:
+        return len(self.gaps)
+
+    @property
+    def worst_severity(self) -> int | None:
+        return max((gap.severity for gap in self.gaps), default=None)
+
+    @property
+    def kinds(self) -> list[str]:
+        """The kinds of its gaps, each once, the most severe kind first."""
+        return list(dict.fromkeys(gap.kind for gap in self.gaps))
+
+    @property
+    def kind_labels(self) -> list[str]:
+        return list(dict.fromkeys(gap.kind_label for gap in self.gaps))
+
+    @property
+    def gap_keys(self) -> list[str]:
+        return [gap.key for gap in self.gaps]
+
+    @property
+    def anchor(self) -> str:
+        """The id of its section among the run's gaps."""
+        return f"gaps-{self.code}" if self.code else "gaps-other"
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The first improvements in the site's order and a gap summary by grouping, in
+    THRIVE order, then the gaps not about one grouping."""
+
+    top_improvements: tuple[ImprovementResult, ...]
+    improvement_count: int
+    by_grouping: tuple[GroupingSummary, ...]
+    gap_count: int
+    data_quality_count: int
+
+
+NOT_ONE_GROUPING = "Not about one grouping"
+
+
+def run_summary(*, results: RunResults, top: int = TOP_IMPROVEMENTS) -> RunSummary:
+    provision = results.provision_gaps
+    rows = [
+        GroupingSummary(
+            code=need.code,
+            label=need.label,
+            need=need,
+            gaps=tuple(gap for gap in provision if gap.grouping == need.code),
+        )
+        for need in results.need_and_capacity
+    ]
+    # A gap about a grouping the run did not list (none today) still shows, under its code.
+    listed = {row.code for row in rows}
+    for code in dict.fromkeys(gap.grouping for gap in provision if gap.grouping and gap.grouping not in listed):
+        of_code = tuple(gap for gap in provision if gap.grouping == code)
+        rows.append(GroupingSummary(code=code, label=of_code[0].grouping_label or code, need=None, gaps=of_code))
+    rows.append(
+        GroupingSummary(
+            code="", label=NOT_ONE_GROUPING, need=None, gaps=tuple(gap for gap in provision if not gap.grouping)
+        )
+    )
+    return RunSummary(
+        top_improvements=results.improvements[:top],
+        improvement_count=len(results.improvements),
+        by_grouping=tuple(rows),
+        gap_count=len(provision),
+        data_quality_count=len(results.data_quality),
+    )
 
 
 def gap_result(gap: Gap, grouping_labels: Mapping[str, str]) -> GapResult:

@@ -479,19 +479,89 @@ class RunInputsSerializer(serializers.Serializer[Any]):
     )
 
 
+# The summary a commissioner decides on first (gaps.results.RunSummary)
+
+
+class SummaryImprovementSerializer(serializers.Serializer[Any]):
+    """One of the first improvements in the site's order (gaps.results.ImprovementResult);
+    `improvements` has all of them, with everything else known about each."""
+
+    key = serializers.CharField(help_text="The item's key, as in `improvements`.")
+    title = serializers.CharField()
+    position = serializers.IntegerField(help_text="Position in the site's order, from 1.")
+    priority = serializers.DecimalField(max_digits=7, decimal_places=1)
+    severity = serializers.IntegerField(help_text="The worst severity of the item's gaps, from 0 to 100.")
+    children_affected = serializers.IntegerField()
+    decision_status = DecisionStatusField(source="decision.status", read_only=True)
+    overdue = serializers.BooleanField(source="decision.overdue", help_text="Due before today and not dismissed.")
+
+
+class GroupingSummarySerializer(serializers.Serializer[Any]):
+    """A THRIVE grouping with its estimated need, capacity and the provision gaps found
+    in it; the last row, with an empty grouping, holds the gaps not about one grouping."""
+
+    grouping = serializers.CharField(
+        source="code", help_text="The grouping's code; empty for the gaps not about one grouping."
+    )
+    label = serializers.CharField()  # type: ignore[assignment]
+    need = serializers.IntegerField(
+        source="need.need",
+        allow_null=True,
+        help_text="Estimated children and young people needing the grouping a year; null for the gaps not "
+        "about one grouping.",
+    )
+    capacity = serializers.IntegerField(
+        source="need.capacity", allow_null=True, help_text="Places a year the site's active services offer."
+    )
+    coverage_percent = serializers.IntegerField(
+        source="need.coverage", allow_null=True, help_text="Capacity as a share of need; null where need is 0."
+    )
+    gap_count = serializers.IntegerField()
+    worst_severity = serializers.IntegerField(allow_null=True, help_text="From 0 to 100; null without gaps.")
+    kinds = serializers.ListField(
+        child=serializers.CharField(), help_text="The kinds of its gaps, each once, the most severe first."
+    )
+    gap_keys = serializers.ListField(
+        child=serializers.CharField(), help_text="Its gaps, most severe first, by their key in `gaps`."
+    )
+
+
+class RunSummarySerializer(serializers.Serializer[Any]):
+    gap_count = serializers.IntegerField(help_text="Gaps found, not counting data-quality gaps.")
+    improvement_count = serializers.IntegerField()
+    data_quality_count = serializers.IntegerField(help_text="Data-quality gaps (stale records), shown apart.")
+    top_improvements = SummaryImprovementSerializer(
+        many=True, help_text="The first improvements in the site's order, at most five."
+    )
+    by_grouping = GroupingSummarySerializer(
+        many=True,
+        help_text="The five THRIVE groupings in THRIVE order, then the gaps not about one grouping.",
+    )
+
+
 class GapRunDetailSerializer(GapRunSerializer):
     """A run with, once it has succeeded, everything it used and found: the
     gaps.results.RunResults the API passes in the context as `results` (None until
     the run has succeeded)."""
 
     error = serializers.SerializerMethodField()
-    inputs = serializers.SerializerMethodField()
-    gaps = serializers.SerializerMethodField()
+    summary = serializers.SerializerMethodField()
     improvements = serializers.SerializerMethodField()
+    gaps = serializers.SerializerMethodField()
     comparison = serializers.SerializerMethodField()
+    inputs = serializers.SerializerMethodField()
 
     class Meta(GapRunSerializer.Meta):
-        fields = [*GapRunSerializer.Meta.fields, "error", "inputs", "gaps", "improvements", "comparison"]
+        # The summary first, then the details in the order the run's page shows them.
+        fields = [
+            *GapRunSerializer.Meta.fields,
+            "error",
+            "summary",
+            "improvements",
+            "gaps",
+            "comparison",
+            "inputs",
+        ]
         read_only_fields = fields
 
     def _results(self) -> RunResults | None:
@@ -509,6 +579,17 @@ class GapRunDetailSerializer(GapRunSerializer):
     )
     def get_error(self, run: AnalysisRun) -> str | None:
         return self.context.get("failure") if run.status == RunStatus.FAILED else None
+
+    @extend_schema_field(
+        RunSummarySerializer(
+            allow_null=True,
+            help_text="What a commissioner decides on first, as the run's page shows it: the first "
+            "improvements in the site's order and the gaps by grouping; null until the run succeeds.",
+        )
+    )
+    def get_summary(self, run: AnalysisRun) -> dict[str, Any] | None:
+        results = self._results()
+        return None if results is None else RunSummarySerializer(results.summary).data
 
     @extend_schema_field(
         RunInputsSerializer(allow_null=True, help_text="Everything the run used; null until it succeeds.")

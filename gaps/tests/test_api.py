@@ -34,6 +34,7 @@ from tests.api import send
 from tests.celery_worker import CeleryWorker
 from tests.factories import OfferFactory, ServiceFactory
 from thrive_site.celery import app as celery_app
+from thrive_site.tests.openapi import openapi_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -387,6 +388,19 @@ def test_queued_run_has_progress_but_no_results(api_for: Any, viewer_a: User, si
     body = api_for(viewer_a).get(run_url(run)).json()
     assert (body["status"], body["progress"]) == ("queued", 0)
     assert body["inputs"] is body["gaps"] is body["improvements"] is body["comparison"] is body["error"] is None
+    assert body["summary"] is None
+
+
+def test_the_schema_documents_the_run_summary_before_the_details() -> None:
+    components = openapi_schema()["components"]["schemas"]
+    run = components["GapRunDetail"]["properties"]
+    details = ["summary", "improvements", "gaps", "comparison", "inputs"]
+    assert [name for name in run if name in details] == details
+    summary = components["RunSummary"]["properties"]
+    assert {"top_improvements", "by_grouping", "gap_count", "improvement_count", "data_quality_count"} <= set(summary)
+    row = components["GroupingSummary"]["properties"]
+    assert {"grouping", "need", "capacity", "gap_count", "worst_severity", "gap_keys"} <= set(row)
+    assert "decision_status" in components["SummaryImprovement"]["properties"]
 
 
 def test_failed_run_shows_the_first_line_of_its_error_and_not_the_traceback(
@@ -401,7 +415,7 @@ def test_failed_run_shows_the_first_line_of_its_error_and_not_the_traceback(
     body = api_for(viewer_a).get(run_url(run)).json()
     assert body["status"] == "failed"
     assert body["error"] == "ValueError: no population"
-    assert body["gaps"] is None
+    assert body["gaps"] is body["summary"] is None
 
 
 def test_run_id_that_is_not_a_run_of_the_site_is_404(

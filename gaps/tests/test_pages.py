@@ -26,6 +26,7 @@ from gaps import services as gap_services
 from gaps.models import (
     AnalysisRun,
     DecisionStatus,
+    Gap,
     ImprovementDecision,
     PdsaEntry,
     PrevalenceFigure,
@@ -34,6 +35,7 @@ from gaps.models import (
     SiteAssumptions,
 )
 from gaps.results import run_results
+from gaps.tests.html import part, table_rows, tables_rows
 from sites.models import AgeBand, Site, SitePopulation
 from tests.celery_worker import CeleryWorker, point_broker_at
 from tests.factories import OfferFactory, ServiceFactory
@@ -478,6 +480,34 @@ def test_data_quality_gaps_are_shown_apart_from_the_improvements(
     quality = html.index('id="data-quality"')
     assert html.index("have not been checked for more than 365 days") > quality
     assert "Check and update stale service records" not in titles_in_order(html)
+
+
+@pytest.mark.django_db
+def test_a_gap_of_a_kind_the_page_has_never_seen_shows_under_its_grouping_with_its_numbers(
+    client_for: Any, viewer_a: User, site_a: Site, analysed_site_a: AnalysisRun
+) -> None:
+    sentence = "Getting Risk Support: no service can be reached out of hours."
+    Gap.objects.create(
+        run=analysed_site_a,
+        key="hours:getting-risk-support",
+        kind="out-of-hours",
+        grouping="getting-risk-support",
+        principle="accessibility",
+        severity=100,
+        children_affected=206,
+        numbers={"services_out_of_hours": 0, "services": 2},
+        sentence=sentence,
+        position=99,
+    )
+    html = client_for(viewer_a).get(gaps_url(site_a, "run-detail", public_id=analysed_site_a.public_id))
+    page = html.content.decode()
+    risk = next(row for row in table_rows(part(page, "summary-groupings")) if row[0] == "Getting Risk Support")
+    assert risk[-1] == "100"
+    gaps = part(page, "gaps")
+    section = gaps[gaps.index('id="gaps-getting-risk-support"') :].split("<h3", 1)[0]
+    row = next(row for row in tables_rows(section, "app-gap-table") if row[0] == sentence)
+    # Numbers the page has labels for come first, then the new ones, named from their keys.
+    assert row[1:] == ["out-of-hours", "206", "100", "Services: 2 Services out of hours: 0"]
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""One read model: the run's page and the API show the same gaps, improvements and
-inputs for the same run, because both read gaps.results; and runs stored by earlier
+"""One read model: the run's page and the API show the same summary, gaps, improvements
+and inputs for the same run, because both read gaps.results; and runs stored by earlier
 versions of THRIVE Mapper (older snapshot formats) still display on both."""
 
 import datetime
@@ -14,7 +14,10 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from gaps import services as gap_services
 from gaps.models import AnalysisRun, RunStatus, RunTrigger
+from gaps.results import TOP_IMPROVEMENTS
 from gaps.snapshot import FORMAT, RunInputs
+from gaps.tests.html import part, table_rows, tables_rows
+from gaps.tests.test_pages import titles_in_order
 from mapping.models import Grouping, Sector
 from sites.models import AgeBand, Site, SitePopulation
 from tests.factories import OfferFactory, ServiceFactory
@@ -85,15 +88,11 @@ def api_of(user: User, run: AnalysisRun) -> dict[str, Any]:
     return body
 
 
-def section(page: str, anchor: str) -> str:
-    """The page from the heading with this id to the next h2."""
-    start = page.index(f'id="{anchor}"')
-    end = page.find("<h2", start + 1)
-    return page[start : end if end != -1 else None]
-
-
 def number(text: str) -> int:
     return int(text.replace(",", ""))
+
+
+STALE_LINK = " See the records not checked for more than a year"
 
 
 def test_the_run_page_and_the_api_show_the_same_gaps_improvements_and_inputs(
@@ -102,37 +101,32 @@ def test_the_run_page_and_the_api_show_the_same_gaps_improvements_and_inputs(
     page = page_of(client_for(viewer_a), two_runs)
     body = api_of(viewer_a, two_runs)
 
-    # Gaps: the same sentences with the same severities, provision gaps and data quality apart.
-    severity = r'\s*<td class="govuk-table__cell govuk-table__cell--numeric">(\d+)</td>'
-    gap_rows = re.findall(r'<td class="govuk-table__cell">(.*?)</td>' + severity, section(page, "gaps"), re.S)
-    quality_rows = re.findall(
-        r'<td class="govuk-table__cell">(.*?)(?: <a .*?)?</td>' + severity, section(page, "data-quality"), re.S
-    )
-    api_gaps = [(g["sentence"], g["severity"]) for g in body["gaps"] if not g["data_quality"]]
-    api_quality = [(g["sentence"], g["severity"]) for g in body["gaps"] if g["data_quality"]]
-    assert sorted((s, int(v)) for s, v in gap_rows) == sorted(api_gaps)
-    assert [(s, int(v)) for s, v in quality_rows] == api_quality != []
+    # Gaps: the same sentences, children affected and severities, provision gaps and data quality apart.
+    provision, quality = part(page, "gaps").split('id="data-quality"')
+    api_gaps = [(g["sentence"], g["children_affected"], g["severity"]) for g in body["gaps"] if not g["data_quality"]]
+    api_quality = [(g["sentence"], g["children_affected"], g["severity"]) for g in body["gaps"] if g["data_quality"]]
+    shown = sorted((row[0], number(row[2]), int(row[3])) for row in tables_rows(provision, "app-gap-table"))
+    assert shown == sorted(api_gaps)
+    shown_quality = [
+        (row[0].removesuffix(STALE_LINK), number(row[2]), int(row[3])) for row in tables_rows(quality, "app-gap-table")
+    ]
+    assert shown_quality == api_quality != []
 
     # Improvements: the same items in the same (site's) order, with the same decisions.
-    titles = re.findall(r'class="govuk-summary-card__title">.*?<a class="govuk-link" href="[^"]+">([^<]+)</a>', page)
-    assert titles == [item["title"] for item in body["improvements"]]
+    improvements = part(page, "improvements")
+    assert titles_in_order(improvements) == [item["title"] for item in body["improvements"]]
     first = body["improvements"][0]
     assert (first["position"], first["decision"]["manual_rank"], first["decision"]["owner"]) == (1, 1, "CAMHS lead")
-    assert "placed at 1 by the site" in page and "Accepted · owner: CAMHS lead" in page
+    assert "placed at 1 by the site" in improvements and "Accepted · owner: CAMHS lead" in improvements
     dismissed = next(item for item in body["improvements"] if item["decision"]["status"] == "dismissed")
-    assert f"Dismissed: {dismissed['decision']['dismiss_reason']}" in page
+    assert f"Dismissed: {dismissed['decision']['dismiss_reason']}" in improvements
     for item in body["improvements"]:
-        assert f"<strong>{item['priority']}</strong> · severity {item['severity']} out of 100" in page
+        assert f"<strong>{item['priority']}</strong> · severity {item['severity']} out of 100" in improvements
 
     # Inputs: need and capacity, population and prevalence, assumptions.
-    need_rows = re.findall(
-        r'<th scope="row" class="govuk-table__header">([^<]+)</th>\s*'
-        r'<td class="govuk-table__cell govuk-table__cell--numeric">([\d,]+)</td>\s*'
-        r'<td class="govuk-table__cell govuk-table__cell--numeric">([\d,]+)</td>',
-        section(page, "need-capacity"),
-    )
+    need_rows = tables_rows(part(page, "gaps"), "app-need-table")
     labels = {g["code"]: g["label"] for g in body["inputs"]["groupings"]}
-    assert {label: (number(need), number(capacity)) for label, need, capacity in need_rows} == {
+    assert {label: (number(need), number(capacity)) for label, need, capacity, *_ in need_rows} == {
         labels[code]: (need, body["inputs"]["capacity_by_grouping"][code])
         for code, need in body["inputs"]["need_by_grouping"].items()
     }
@@ -140,7 +134,7 @@ def test_the_run_page_and_the_api_show_the_same_gaps_improvements_and_inputs(
         r'<th scope="row" class="govuk-table__header app-nowrap">([^<]+)</th>\s*'
         r'<td class="govuk-table__cell govuk-table__cell--numeric">([\d,]+)</td>\s*'
         r'<td class="govuk-table__cell govuk-table__cell--numeric">([\d.]+)%</td>',
-        section(page, "inputs"),
+        part(page, "inputs"),
     )
     prevalence = {figure["age_band"]: figure["percent"] for figure in body["inputs"]["prevalence"]}
     assert band_rows == [
@@ -162,9 +156,64 @@ def test_the_run_page_and_the_api_show_the_same_gaps_improvements_and_inputs(
 
     # The comparison with the first run.
     comparison = body["comparison"]
-    resolved = section(page, "comparison")
+    resolved = part(page, "comparison")
     for gap in comparison["resolved"]:
         assert gap["sentence"] in resolved
+
+
+DECISION_TAGS = {"accepted": "Accepted", "dismissed": "Dismissed", "open": "Not yet decided"}
+
+
+def test_the_run_page_and_the_api_give_the_same_summary(client_for: Any, viewer_a: User, two_runs: AnalysisRun) -> None:
+    page = page_of(client_for(viewer_a), two_runs)
+    body = api_of(viewer_a, two_runs)
+    summary = body["summary"]
+    assert list(body)[list(body).index("error") + 1 :] == ["summary", "improvements", "gaps", "comparison", "inputs"]
+
+    # The first improvements in the site's order: the one the site placed first, then by priority.
+    top = summary["top_improvements"]
+    assert [item["key"] for item in top] == [item["key"] for item in body["improvements"][:TOP_IMPROVEMENTS]]
+    assert top[0]["decision_status"] == "accepted" and "dismissed" in {item["decision_status"] for item in top}
+    assert summary["improvement_count"] == len(body["improvements"]) > len(top)
+    assert table_rows(part(page, "summary-improvements")) == [
+        [
+            f"{item['position']}. {item['title']}",
+            item["priority"],
+            f"{item['children_affected']:,}",
+            DECISION_TAGS[item["decision_status"]] + (" Overdue" if item["overdue"] else ""),
+        ]
+        for item in top
+    ]
+
+    # The gaps by grouping: the five groupings in THRIVE order, then the gaps not about one.
+    by_grouping = summary["by_grouping"]
+    assert [row["grouping"] for row in by_grouping] == [g["code"] for g in body["inputs"]["groupings"]] + [""]
+    provision = [gap for gap in body["gaps"] if not gap["data_quality"]]
+    for row in by_grouping:
+        of_row = [gap for gap in provision if gap["grouping"] == row["grouping"]]
+        assert row["gap_keys"] == [gap["key"] for gap in of_row]
+        assert row["worst_severity"] == max((gap["severity"] for gap in of_row), default=None)
+    assert summary["gap_count"] == len(provision) == sum(row["gap_count"] for row in by_grouping)
+    assert summary["data_quality_count"] == len(body["gaps"]) - len(provision) == 1
+    assert table_rows(part(page, "summary-groupings")) == [
+        [
+            row["label"],
+            "–" if row["need"] is None else f"{row['need']:,}",
+            "–" if row["capacity"] is None else f"{row['capacity']:,} {row['coverage_percent']}% of need",
+            str(row["gap_count"]),
+            "–" if row["worst_severity"] is None else str(row["worst_severity"]),
+        ]
+        for row in by_grouping
+    ]
+    # Each row links to its grouping's gaps, which list the same gaps.
+    gaps = part(page, "gaps")
+    for row in by_grouping:
+        anchor = f"gaps-{row['grouping']}" if row["grouping"] else "gaps-other"
+        assert f'href="#{anchor}"' in part(page, "summary-groupings")
+        section = gaps[gaps.index(f'id="{anchor}"') :].split("<h3", 1)[0]
+        sentences = [r[0] for r in tables_rows(section, "app-gap-table")] if row["gap_count"] else []
+        by_key = {gap["key"]: gap["sentence"] for gap in provision}
+        assert sentences == [by_key[key] for key in row["gap_keys"]]
 
 
 # Runs stored by earlier versions ---------------------------------------------------------
@@ -223,9 +272,8 @@ def test_a_run_stored_in_the_older_format_still_displays_on_the_page_and_in_the_
         assert "This run did not keep the survey details behind each figure" in page
         assert "Not recorded" in page
     assert len(body["gaps"]) == two_runs.gaps.count()
-    assert [item["title"] for item in body["improvements"]] == re.findall(
-        r'class="govuk-summary-card__title">.*?<a class="govuk-link" href="[^"]+">([^<]+)</a>', page
-    )
+    assert [item["title"] for item in body["improvements"]] == titles_in_order(page)
+    assert body["summary"]["by_grouping"][0]["need"] == stored["need_by_grouping"]["thriving"]
 
 
 def test_what_a_run_used_reads_back_exactly_as_it_was_stored(two_runs: AnalysisRun) -> None:
